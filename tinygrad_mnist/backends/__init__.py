@@ -79,7 +79,9 @@ def _default_name() -> str:
                 load("c")
                 _default = "c"
             except BackendUnavailableError as e:
-                warnings.warn(f"{e}. Falling back to the numpy backend.", RuntimeWarning, stacklevel=3)
+                warnings.warn(
+                    f"{e}. Falling back to the numpy backend.", RuntimeWarning, stacklevel=3
+                )
                 _default = "numpy"
     return _default
 

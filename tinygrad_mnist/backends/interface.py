@@ -20,6 +20,10 @@ with it. All arrays are float32 or float64 (one dtype per call); labels are inte
   adam_step(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)       in place
 """
 
+from __future__ import annotations
+
+import numpy as np
+
 PRIMITIVES = (
     "matmul",
     "linear",
@@ -49,3 +53,21 @@ PRIMITIVES = (
     "sgd_step",
     "adam_step",
 )
+
+
+def check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> None:
+    """Raise ValueError unless labels is (B,) of integers in [0, C) for logits (B, C)."""
+    if len(logits_shape) != 2:
+        raise ValueError(f"cross_entropy: logits must be 2-D (B, C), got shape {logits_shape}")
+    if labels.ndim != 1 or labels.shape[0] != logits_shape[0]:
+        raise ValueError(
+            f"cross_entropy: labels must have shape ({logits_shape[0]},) for logits "
+            f"{logits_shape}, got {labels.shape}"
+        )
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= logits_shape[1]):
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {logits_shape[1]}), "
+            f"got min {labels.min()} max {labels.max()}"
+        )

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .interface import check_labels
+
 name = "numpy"
 
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "leaky_relu")
 
 
 # ---------------------------------------------------------------- matmul and linear layers
-def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = False) -> np.ndarray:
+def matmul(
+    a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = False
+) -> np.ndarray:
     """op(a) @ op(b) for 2-D arrays, op = transpose when the flag is set: (M,K) @ (K,N) -> (M,N)."""
     return (a.T if trans_a else a) @ (b.T if trans_b else b)
 
@@ -62,7 +66,9 @@ def _activate(z: np.ndarray, activation: str, slope: float) -> np.ndarray:
     raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
 
 
-def _activation_backward(y: np.ndarray, dy: np.ndarray, activation: str, slope: float) -> np.ndarray:
+def _activation_backward(
+    y: np.ndarray, dy: np.ndarray, activation: str, slope: float
+) -> np.ndarray:
     if activation == "none":
         return dy
     if activation == "relu":
@@ -151,7 +157,9 @@ def leaky_relu_backward(x: np.ndarray, dy: np.ndarray, slope: float = 0.1) -> np
 
 
 # ---------------------------------------------------------------- reductions
-def sum(a: np.ndarray, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:  # noqa: A001
+def sum(
+    a: np.ndarray, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> np.ndarray:  # noqa: A001
     """Sum over the given axes (all when None); always returns an array, 0-d for a full sum."""
     return np.asarray(np.sum(a, axis=axis, keepdims=keepdims), dtype=a.dtype)
 
@@ -194,24 +202,6 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     grad[rows, labels] -= 1
     grad /= max(bsz, 1)
     return np.asarray(loss, dtype=logits.dtype), grad
-
-
-def check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> None:
-    """Raise ValueError unless labels is (B,) of integers in [0, C) for logits (B, C)."""
-    if len(logits_shape) != 2:
-        raise ValueError(f"cross_entropy: logits must be 2-D (B, C), got shape {logits_shape}")
-    if labels.ndim != 1 or labels.shape[0] != logits_shape[0]:
-        raise ValueError(
-            f"cross_entropy: labels must have shape ({logits_shape[0]},) for logits "
-            f"{logits_shape}, got {labels.shape}"
-        )
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits_shape[1]):
-        raise ValueError(
-            f"cross_entropy: labels must lie in [0, {logits_shape[1]}), "
-            f"got min {labels.min()} max {labels.max()}"
-        )
 
 
 # ---------------------------------------------------------------- optimizer updates (in place)

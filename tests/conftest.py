@@ -1,0 +1,27 @@
+"""Shared fixtures: run a test on each backend, find the real MNIST files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import tinygrad_mnist as tg
+
+BACKENDS = ("numpy", "c")
+REPO = Path(__file__).resolve().parents[1]
+MNIST_DIR = REPO.parent / "shared" / "mnist"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request: pytest.FixtureRequest):
+    """Runs the test once per backend, with that backend selected in this thread."""
+    with tg.backend(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
+    return MNIST_DIR

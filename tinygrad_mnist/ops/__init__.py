@@ -1,0 +1,1 @@
+"""The differentiable ops, one small `Function` each, grouped by kind."""
