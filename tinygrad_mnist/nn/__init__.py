@@ -1,5 +1,22 @@
-"""Neural-network building blocks."""
+"""Neural-network building blocks, PyTorch-style: modules, layers, MLP, functional ops."""
 
-from . import functional
+from . import functional, init
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .linear import Linear
+from .module import Module
+from .sequential import MLP, Sequential
 
-__all__ = ["functional"]
+__all__ = [
+    "MLP",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+]
