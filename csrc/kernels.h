@@ -27,6 +27,17 @@ void tg_matmul_ref_f32(int64_t M, int64_t N, int64_t K, const float *A, int tran
 void tg_matmul_ref_f64(int64_t M, int64_t N, int64_t K, const double *A, int transA,
                        const double *B, int transB, double *C);
 
+/* The fast path (csrc/gemm/) picks its instruction set at run time: 0 generic (portable C),
+ * 1 AVX2+FMA, 2 AVX-512. The default is the best the CPU has, or env TINYGRAD_ISA=
+ * generic|avx2|avx512 (read once). tg_set_isa(isa) switches (isa < 0: back to the best); it
+ * refuses an ISA the CPU lacks, and returns the ISA in use afterwards.
+ * Threads (OpenMP builds only, used on big products): env TINYGRAD_NUM_THREADS, default 1;
+ * tg_set_num_threads returns the count in use (always 1 without OpenMP). */
+int tg_set_isa(int isa);
+int tg_get_isa(void);
+int tg_set_num_threads(int n);
+int tg_get_num_threads(void);
+
 /* ===== linear.c: a Linear layer with its activation, forward and backward ==================
  * act: 0 none, 1 relu, 2 sigmoid, 3 tanh, 4 leaky_relu (slope > 0 for the backward).
  * forward:  y (B,OUT) = act(x (B,IN) @ w (OUT,IN)^T + b (OUT,)), b may be NULL.
@@ -45,5 +56,99 @@ void tg_linear_backward_f64(int64_t B, int64_t IN, int64_t OUT, const double *x,
                             double *dx, double *dw, double *db, int act, double slope);
 
 /* ===== elementwise.c, activations.c, reduce.c, softmax.c, optim.c ========================== */
+/* All arrays are C-contiguous; n counts elements. out may be the same buffer as an input.
+ * Each f32 kernel has an f64 twin with the same arguments (float -> double). */
+
+/* ---- elementwise.c: out = a OP b, a is the full-size operand, b the broadcast one.
+ * TG_RSUB and TG_RDIV put b on the left (out = b - a, b / a), for `row - A` or `1 / A`. */
+enum { TG_ADD = 0, TG_SUB = 1, TG_MUL = 2, TG_DIV = 3, TG_RSUB = 4, TG_RDIV = 5 };
+/* a, b, out (n,) */
+void tg_binary_f32(int op, int64_t n, const float *a, const float *b, float *out);
+void tg_binary_f64(int op, int64_t n, const double *a, const double *b, double *out);
+/* a, out (M,N); row (N,): out[i][j] = a[i][j] OP row[j] */
+void tg_binary_row_f32(int op, int64_t M, int64_t N, const float *a, const float *row,
+                       float *out);
+void tg_binary_row_f64(int op, int64_t M, int64_t N, const double *a, const double *row,
+                       double *out);
+/* a, out (M,N); col (M,) (an (M,1) column): out[i][j] = a[i][j] OP col[i] */
+void tg_binary_col_f32(int op, int64_t M, int64_t N, const float *a, const float *col,
+                       float *out);
+void tg_binary_col_f64(int op, int64_t M, int64_t N, const double *a, const double *col,
+                       double *out);
+/* a, out (n,); s a scalar: out[i] = a[i] OP s */
+void tg_binary_scalar_f32(int op, int64_t n, const float *a, float s, float *out);
+void tg_binary_scalar_f64(int op, int64_t n, const double *a, double s, double *out);
+/* a, out (n,): -a, a^p, e^a, ln a */
+void tg_neg_f32(int64_t n, const float *a, float *out);
+void tg_neg_f64(int64_t n, const double *a, double *out);
+void tg_pow_f32(int64_t n, const float *a, float p, float *out);
+void tg_pow_f64(int64_t n, const double *a, double p, double *out);
+void tg_exp_f32(int64_t n, const float *a, float *out);
+void tg_exp_f64(int64_t n, const double *a, double *out);
+void tg_log_f32(int64_t n, const float *a, float *out);
+void tg_log_f64(int64_t n, const double *a, double *out);
+
+/* ---- activations.c: all arrays (n,). Backward of sigmoid/tanh takes the output y,
+ * of relu/leaky_relu the input x. */
+void tg_sigmoid_f32(int64_t n, const float *x, float *y);
+void tg_sigmoid_f64(int64_t n, const double *x, double *y);
+void tg_sigmoid_backward_f32(int64_t n, const float *y, const float *dy, float *dx);
+void tg_sigmoid_backward_f64(int64_t n, const double *y, const double *dy, double *dx);
+void tg_tanh_f32(int64_t n, const float *x, float *y);
+void tg_tanh_f64(int64_t n, const double *x, double *y);
+void tg_tanh_backward_f32(int64_t n, const float *y, const float *dy, float *dx);
+void tg_tanh_backward_f64(int64_t n, const double *y, const double *dy, double *dx);
+void tg_relu_f32(int64_t n, const float *x, float *y);
+void tg_relu_f64(int64_t n, const double *x, double *y);
+void tg_relu_backward_f32(int64_t n, const float *x, const float *dy, float *dx);
+void tg_relu_backward_f64(int64_t n, const double *x, const double *dy, double *dx);
+void tg_leaky_relu_f32(int64_t n, const float *x, float slope, float *y);
+void tg_leaky_relu_f64(int64_t n, const double *x, double slope, double *y);
+void tg_leaky_relu_backward_f32(int64_t n, const float *x, const float *dy, float slope,
+                                float *dx);
+void tg_leaky_relu_backward_f64(int64_t n, const double *x, const double *dy, double slope,
+                                double *dx);
+
+/* ---- reduce.c: x (outer, n, inner) -> out (outer, inner), summing over the middle axis;
+ * sum_all: x (n,) -> out (1,). Both accumulate in double. */
+void tg_sum_axis_f32(int64_t outer, int64_t n, int64_t inner, const float *x, float *out);
+void tg_sum_axis_f64(int64_t outer, int64_t n, int64_t inner, const double *x, double *out);
+void tg_sum_all_f32(int64_t n, const float *x, float *out);
+void tg_sum_all_f64(int64_t n, const double *x, double *out);
+
+/* ---- softmax.c: over the last axis of (rows, cols), cols >= 1; x, y, dy, dx (rows, cols).
+ * The backwards take the forward's output y. */
+void tg_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y);
+void tg_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y);
+void tg_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const float *dy,
+                             float *dx);
+void tg_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, const double *dy,
+                             double *dx);
+void tg_log_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y);
+void tg_log_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y);
+void tg_log_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const float *dy,
+                                 float *dx);
+void tg_log_softmax_backward_f64(int64_t rows, int64_t cols, const double *y,
+                                 const double *dy, double *dx);
+/* logits, dlogits (B,C); labels (B,) in [0, C); loss (1,) = mean over rows of
+ * -log softmax(logits)[label]; dlogits = (softmax(logits) - onehot(labels)) / B. B >= 1. */
+void tg_cross_entropy_f32(int64_t B, int64_t C, const float *logits, const int64_t *labels,
+                          float *loss, float *dlogits);
+void tg_cross_entropy_f64(int64_t B, int64_t C, const double *logits, const int64_t *labels,
+                          double *loss, double *dlogits);
+
+/* ---- optim.c: in-place updates of p (n,) and its state, given the gradient g (n,).
+ * buf (n,) is SGD's momentum buffer (may be NULL when momentum == 0); m, v (n,) are Adam's
+ * moment estimates; step counts from 1. */
+void tg_sgd_step_f32(int64_t n, float *p, const float *g, float *buf, double lr,
+                     double momentum, double weight_decay, int nesterov);
+void tg_sgd_step_f64(int64_t n, double *p, const double *g, double *buf, double lr,
+                     double momentum, double weight_decay, int nesterov);
+void tg_adam_step_f32(int64_t n, float *p, const float *g, float *m, float *v, double lr,
+                      double beta1, double beta2, double eps, double weight_decay,
+                      int64_t step);
+void tg_adam_step_f64(int64_t n, double *p, const double *g, double *m, double *v, double lr,
+                      double beta1, double beta2, double eps, double weight_decay,
+                      int64_t step);
 
 #endif

@@ -4,9 +4,16 @@
  *   backward: dz = act'(y) * dy        (every activation here has a derivative in terms of y)
  *             dx = dz @ w,  dw = dz^T @ x,  db = sum over the batch of dz
  *
- * act'(y):  relu: [y > 0];  sigmoid: y (1 - y);  tanh: 1 - y^2;  leaky_relu: 1 or slope. */
+ * act'(y):  relu: [y > 0];  sigmoid: y (1 - y);  tanh: 1 - y^2;  leaky_relu: 1 or slope.
+ *
+ * Fusion: the forward GEMM calls an *epilogue* on each tile of y right after computing it
+ * (still in L1), which adds the bias and applies the activation: one pass over y instead of
+ * a GEMM followed by a second sweep through memory. The backward computes dz and the bias
+ * gradient db in a single pass over dy, then the two GEMMs read dz with transpose flags
+ * (no transposed copies). */
 #include <math.h>
 
+#include "gemm/gemm.h"
 #include "kernels.h"
 
 #define DEFINE_LINEAR(T, SUF, EXP, TANH)                                                    \
@@ -28,24 +35,57 @@
             default: return 1;                                                              \
         }                                                                                   \
     }                                                                                       \
+    typedef struct {                                                                        \
+        const T *bias;                                                                      \
+        int act;                                                                            \
+        T slope;                                                                            \
+    } epi_ctx_##SUF;                                                                        \
+    /* the GEMM epilogue: tile y[0..m)[0..n) holds z for columns j0..j0+n; y = act(z + b) */ \
+    static void bias_act_##SUF(T *y, int64_t ldy, int64_t m, int64_t n, int64_t j0,         \
+                               const void *ctx) {                                           \
+        const epi_ctx_##SUF *e = ctx;                                                       \
+        const T *b = e->bias ? e->bias + j0 : NULL;                                         \
+        for (int64_t i = 0; i < m; i++) {                                                   \
+            T *yi = y + i * ldy;                                                            \
+            if (b)                                                                          \
+                for (int64_t j = 0; j < n; j++) yi[j] += b[j];                              \
+            if (e->act == 1)                                                                \
+                for (int64_t j = 0; j < n; j++) yi[j] = yi[j] > 0 ? yi[j] : 0;              \
+            else if (e->act != 0)                                                           \
+                for (int64_t j = 0; j < n; j++) yi[j] = act_##SUF(yi[j], e->act, e->slope); \
+        }                                                                                   \
+    }                                                                                       \
     void tg_linear_forward_##SUF(int64_t B, int64_t IN, int64_t OUT, const T *x, const T *w, \
                                  const T *b, T *y, int act, T slope) {                      \
-        tg_matmul_##SUF(B, OUT, IN, x, 0, w, 1, y);                                         \
-        for (int64_t i = 0; i < B; i++)                                                     \
-            for (int64_t j = 0; j < OUT; j++)                                               \
-                y[i * OUT + j] = act_##SUF(y[i * OUT + j] + (b ? b[j] : 0), act, slope);    \
+        epi_ctx_##SUF e = {b, act, slope};                                                  \
+        int fused = b != NULL || act != 0;                                                  \
+        tg_gemm_##SUF(B, OUT, IN, x, 0, w, 1, y, fused ? bias_act_##SUF : NULL, &e);        \
     }                                                                                       \
     void tg_linear_backward_##SUF(int64_t B, int64_t IN, int64_t OUT, const T *x,            \
                                   const T *w, const T *y, const T *dy, T *dz, T *dx, T *dw, \
                                   T *db, int act, T slope) {                                \
-        for (int64_t i = 0; i < B * OUT; i++) dz[i] = dy[i] * act_grad_##SUF(y[i], act, slope); \
-        if (dx) tg_matmul_##SUF(B, IN, OUT, dz, 0, w, 0, dx);                               \
-        tg_matmul_##SUF(OUT, IN, B, dz, 1, x, 0, dw);                                       \
-        if (db) {                                                                           \
+        /* one pass: dz = act'(y) * dy, and db accumulates the column sums of dz */         \
+        if (db)                                                                             \
             for (int64_t j = 0; j < OUT; j++) db[j] = 0;                                    \
-            for (int64_t i = 0; i < B; i++)                                                 \
-                for (int64_t j = 0; j < OUT; j++) db[j] += dz[i * OUT + j];                 \
+        for (int64_t i = 0; i < B; i++) {                                                   \
+            const T *yi = y + i * OUT, *dyi = dy + i * OUT;                                 \
+            T *dzi = dz + i * OUT;                                                          \
+            switch (act) {                                                                  \
+                case 0:                                                                     \
+                    for (int64_t j = 0; j < OUT; j++) dzi[j] = dyi[j];                      \
+                    break;                                                                  \
+                case 1:                                                                     \
+                    for (int64_t j = 0; j < OUT; j++) dzi[j] = yi[j] > 0 ? dyi[j] : 0;      \
+                    break;                                                                  \
+                default:                                                                    \
+                    for (int64_t j = 0; j < OUT; j++)                                       \
+                        dzi[j] = dyi[j] * act_grad_##SUF(yi[j], act, slope);                \
+            }                                                                               \
+            if (db)                                                                         \
+                for (int64_t j = 0; j < OUT; j++) db[j] += dzi[j];                          \
         }                                                                                   \
+        if (dx) tg_gemm_##SUF(B, IN, OUT, dz, 0, w, 0, dx, NULL, NULL); /* dz @ w */         \
+        tg_gemm_##SUF(OUT, IN, B, dz, 1, x, 0, dw, NULL, NULL);         /* dz^T @ x */       \
     }
 
 DEFINE_LINEAR(float, f32, expf, tanhf)

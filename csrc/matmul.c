@@ -2,9 +2,13 @@
  *
  *   C[i][j] = sum_k opA[i][k] * opB[k][j]
  *
- * The reference is three plain loops in i-k-j order: the inner loop walks a row of B and a
- * row of C, both contiguous, so it is already cache-friendly when neither operand is
- * transposed. */
+ * tg_matmul_* is the fast path: the blocked, packed, SIMD GEMM of csrc/gemm/ (BLIS design,
+ * explained in csrc/gemm/gemm.h and gemm_driver.h).
+ *
+ * tg_matmul_ref_* is the reference: three plain loops in i-k-j order. The inner loop walks a
+ * row of B and a row of C, both contiguous, so it is already cache-friendly when neither
+ * operand is transposed. The tests compare the fast path against it. */
+#include "gemm/gemm.h"
 #include "kernels.h"
 
 #define DEFINE_MATMUL_REF(T, SUF)                                                           \
@@ -26,7 +30,7 @@
     }                                                                                       \
     void tg_matmul_##SUF(int64_t M, int64_t N, int64_t K, const T *A, int transA,           \
                          const T *B, int transB, T *C) {                                    \
-        tg_matmul_ref_##SUF(M, N, K, A, transA, B, transB, C);                              \
+        tg_gemm_##SUF(M, N, K, A, transA, B, transB, C, NULL, NULL);                        \
     }
 
 DEFINE_MATMUL_REF(float, f32)

@@ -393,6 +393,6 @@ def test_gradcheck_catches_a_wrong_backward():
 
     with pytest.raises(GradcheckError, match="worst: input 0"):
         gradcheck(lambda t: WrongSquare.apply(t), [np.array([1.0, 2.0, 3.0])])
-    report = check_gradients(lambda t: WrongSquare.apply(t), [np.array([1.0, 2.0, 3.0])])
+    report = check_gradients(lambda t: WrongSquare.apply(t).sum(), [np.array([1.0, 2.0, 3.0])])
     assert not report.ok and report.worst_index == (2,)
     assert report.analytic == pytest.approx(3.0) and report.numeric == pytest.approx(6.0)

@@ -1,0 +1,169 @@
+/* GEMM engine: ISA dispatch, thread count, scratch memory, and the driver (gemm_driver.h)
+ * instantiated for float and double. See gemm.h for the overall design. */
+#include "gemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+#include "../kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Cache blocking (elements). KC x NR of packed B (the panel the microkernel sweeps over all of
+ * A's panels) stays in the 48 KB L1; MC x KC of packed A stays in the 1 MB L2. */
+enum { GEMM_KC = 256, GEMM_MC = 128, GEMM_NC = 4096 };
+
+/* ---------------------------------------------------------------- ISA selection ---------- */
+
+static int isa_supported(int isa) {
+    __builtin_cpu_init();
+    switch (isa) {
+        case TG_ISA_GENERIC: return 1;
+        case TG_ISA_AVX2:
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        case TG_ISA_AVX512:
+            return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                   __builtin_cpu_supports("fma");
+        default: return 0;
+    }
+}
+
+static int best_isa(void) {
+    return isa_supported(TG_ISA_AVX512) ? TG_ISA_AVX512
+           : isa_supported(TG_ISA_AVX2) ? TG_ISA_AVX2
+                                        : TG_ISA_GENERIC;
+}
+
+static _Atomic int g_isa = TG_ISA_GENERIC;
+static _Atomic int g_threads = 1;
+static once_flag g_init_once = ONCE_FLAG_INIT;
+
+/* Read TINYGRAD_ISA (generic|avx2|avx512) and TINYGRAD_NUM_THREADS once, at the first call. */
+static void init_from_env(void) {
+    int isa = best_isa();
+    const char *s = getenv("TINYGRAD_ISA");
+    if (s) {
+        int want = !strcmp(s, "generic") ? TG_ISA_GENERIC
+                   : !strcmp(s, "avx2")  ? TG_ISA_AVX2
+                   : !strcmp(s, "avx512") ? TG_ISA_AVX512
+                                          : -1;
+        if (want >= 0 && isa_supported(want)) isa = want;
+    }
+    g_isa = isa;
+    s = getenv("TINYGRAD_NUM_THREADS");
+    if (s && atoi(s) > 0) tg_set_num_threads(atoi(s));
+}
+
+int tg_get_isa(void) {
+    call_once(&g_init_once, init_from_env);
+    return g_isa;
+}
+
+int tg_set_isa(int isa) {
+    call_once(&g_init_once, init_from_env);
+    if (isa < 0) isa = best_isa();
+    if (isa_supported(isa)) g_isa = isa;
+    return g_isa;
+}
+
+int tg_set_num_threads(int n) {
+#ifdef _OPENMP
+    g_threads = n < 1 ? 1 : n;
+#else
+    (void)n;
+    g_threads = 1;
+#endif
+    return g_threads;
+}
+
+int tg_get_num_threads(void) {
+    call_once(&g_init_once, init_from_env);
+    return g_threads;
+}
+
+/* Threads only pay off on big products: below ~4 MFLOP the fork/join costs more than it saves. */
+static int threads_for(int64_t M, int64_t N, int64_t K) {
+    int n = tg_get_num_threads();
+    return (n > 1 && 2.0 * M * N * K >= 4e6) ? n : 1;
+}
+
+/* Packing copies M*K + K*N elements to speed up M*N*K multiply-adds. It pays when all three
+ * dimensions are large; when one is tiny (N=10 outputs, K=10 inputs, M=10 rows) the direct
+ * path, which reads A and B in place, is faster. */
+static int use_direct(int64_t M, int64_t N, int64_t K, int mr, int nr) {
+    (void)mr;
+    (void)nr;
+    const char *s = getenv("TINYGRAD_GEMM_PATH"); /* benchmark/debug override */
+    if (s) return !strcmp(s, "direct");
+    return M <= 16 || N <= 16 || K <= 16;
+}
+
+static const tg_kernel_f32 *kernel_for_isa_f32(int isa) {
+    return isa == TG_ISA_AVX512 ? &tg_kernel_avx512_f32
+           : isa == TG_ISA_AVX2 ? &tg_kernel_avx2_f32
+                                : &tg_kernel_generic_f32;
+}
+
+static const tg_kernel_f64 *kernel_for_isa_f64(int isa) {
+    return isa == TG_ISA_AVX512 ? &tg_kernel_avx512_f64
+           : isa == TG_ISA_AVX2 ? &tg_kernel_avx2_f64
+                                : &tg_kernel_generic_f64;
+}
+
+/* ---------------------------------------------------------------- scratch memory --------- */
+
+/* Each thread owns its packing buffers (two slots): no static scratch is shared, so calls
+ * from several Python threads (cffi releases the GIL) and OpenMP workers never collide.
+ * The buffers are kept between calls, because a fresh malloc of a few hundred KB is an mmap
+ * plus page faults on every call; they are freed by the tss destructor at thread exit. */
+typedef struct {
+    void *ptr[2];
+    size_t size[2];
+} scratch_t;
+
+static tss_t g_scratch_key;
+static once_flag g_scratch_once = ONCE_FLAG_INIT;
+
+static void scratch_free(void *p) {
+    scratch_t *s = p;
+    free(s->ptr[0]);
+    free(s->ptr[1]);
+    free(s);
+}
+
+static void scratch_key_init(void) { tss_create(&g_scratch_key, scratch_free); }
+
+void *tg_scratch(int slot, size_t bytes) {
+    call_once(&g_scratch_once, scratch_key_init);
+    scratch_t *s = tss_get(g_scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) return NULL;
+        tss_set(g_scratch_key, s);
+    }
+    if (s->size[slot] < bytes) {
+        free(s->ptr[slot]);
+        size_t rounded = (bytes + 4095) / 4096 * 4096; /* aligned_alloc wants a multiple */
+        s->ptr[slot] = aligned_alloc(64, rounded);
+        s->size[slot] = s->ptr[slot] ? rounded : 0;
+    }
+    return s->ptr[slot];
+}
+
+/* ---------------------------------------------------------------- the driver ------------- */
+
+#define T float
+#define SUF f32
+#include "gemm_driver.h"
+#undef T
+#undef SUF
+
+#define T double
+#define SUF f64
+#include "gemm_driver.h"
+#undef T
+#undef SUF

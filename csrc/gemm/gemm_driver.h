@@ -1,0 +1,157 @@
+/* The GEMM driver, written once for both precisions: gemm.c includes this file twice, with
+ * T = float, SUF = f32 and with T = double, SUF = f64 (FN(x) names x_f32 / x_f64).
+ *
+ * C (M,N) = op(A) (M,K) @ op(B) (K,N), everything row-major. Two strategies:
+ *
+ * packed (BLIS):  for jc in N step NC            columns of C
+ *                   for pc in K step KC          one K block: pack B[pc.., jc..] -> bp
+ *                     for ic in M step MC        pack A[ic.., pc..] -> ap (fits in L2)
+ *                       for jr in nc step NR     one NR-wide panel of bp (fits in L1)
+ *                         for ir in mc step MR   microkernel: C tile (MR,NR) += ap_ir @ bp_jr
+ *   The transpose flags only change how the packing routines read A and B.
+ *
+ * direct (thin shapes): no A packing at all; the microkernel reads A through its strides and
+ *   B in place (only a transposed B is repacked, once, to get unit stride along j).
+ *   When one of M, N, K is tiny, packing would cost as much as the arithmetic it enables. */
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUF)
+
+/* ap gets the mc x kc block of op(A) at (i0, p0) as panels of mr rows, each stored p-major:
+ *   ap[ir*kc + p*mr + i] = opA[i0+ir+i][p0+p]          (ir a multiple of mr, i < mr) */
+static void FN(pack_a)(const T *A, int transA, int64_t M, int64_t K, int64_t i0, int64_t mc,
+                       int64_t p0, int64_t kc, int mr, T *ap) {
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+        const int m = (int)(mc - ir < mr ? mc - ir : mr);
+        T *dst = ap + ir * kc;
+        if (!transA) { /* A is (M,K): row i is contiguous in p */
+            for (int i = 0; i < m; i++) {
+                const T *src = A + (i0 + ir + i) * K + p0;
+                for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
+            }
+        } else { /* A is (K,M): for one p the m values are contiguous */
+            for (int64_t p = 0; p < kc; p++) {
+                const T *src = A + (p0 + p) * M + i0 + ir;
+                for (int i = 0; i < m; i++) dst[p * mr + i] = src[i];
+            }
+        }
+    }
+}
+
+/* bp gets the kc x nc block of op(B) at (p0, j0) as panels of nr columns, zero padded:
+ *   bp[jr*kc + p*nr + j] = opB[p0+p][j0+jr+j]          (jr a multiple of nr, j < nr) */
+static void FN(pack_b)(const T *B, int transB, int64_t N, int64_t K, int64_t p0, int64_t kc,
+                       int64_t j0, int64_t nc, int nr, FN(tg_pack_bt) pack_bt, T *bp) {
+    for (int64_t jr = 0; jr < nc; jr += nr) {
+        const int n = (int)(nc - jr < nr ? nc - jr : nr);
+        T *dst = bp + jr * kc;
+        if (!transB) { /* B is (K,N): for one p the n values are contiguous */
+            for (int64_t p = 0; p < kc; p++) {
+                const T *src = B + (p0 + p) * N + j0 + jr;
+                for (int j = 0; j < n; j++) dst[p * nr + j] = src[j];
+                for (int j = n; j < nr; j++) dst[p * nr + j] = 0;
+            }
+        } else if (pack_bt) { /* B is (N,K): a transpose, SIMD version */
+            pack_bt(B + (j0 + jr) * K + p0, K, n, kc, nr, dst);
+        } else { /* B is (N,K): row j of B is column j of op(B), contiguous in p */
+            for (int j = 0; j < n; j++) {
+                const T *src = B + (j0 + jr + j) * K + p0;
+                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
+            }
+            for (int j = n; j < nr; j++)
+                for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0;
+        }
+    }
+}
+
+/* Split `total` into equal blocks of at most `max` (rounded up to `align`): 784 with max 384
+ * gives 3 blocks of 264 instead of 384 + 384 + 16. */
+static int64_t FN(block_size)(int64_t total, int64_t max, int64_t align) {
+    int64_t nblocks = (total + max - 1) / max;
+    int64_t b = (total + nblocks - 1) / nblocks;
+    return (b + align - 1) / align * align;
+}
+
+static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
+                            const T *A, int transA, const T *B, int transB, T *C,
+                            FN(tg_epilogue) epi, const void *ctx, int nthreads) {
+    const int mr = kern->mr, nr = kern->nr;
+    const int64_t KC = FN(block_size)(K, GEMM_KC, 1);
+    const int64_t MC = FN(block_size)(M, GEMM_MC, mr);
+    const int64_t NC = FN(block_size)(N, GEMM_NC, nr);
+    T *bp = tg_scratch(0, (size_t)(KC * NC * sizeof(T)));
+    T *ap = tg_scratch(1, (size_t)(MC * KC * sizeof(T)));
+    if (!bp || !ap) return;
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        const int64_t nc = N - jc < NC ? N - jc : NC;
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            const int64_t kc = K - pc < KC ? K - pc : KC;
+            const int beta = pc > 0, last = pc + kc == K;
+            FN(pack_b)(B, transB, N, K, pc, kc, jc, nc, nr, kern->pack_bt, bp);
+            for (int64_t ic = 0; ic < M; ic += MC) {
+                const int64_t mc = M - ic < MC ? M - ic : MC;
+                FN(pack_a)(A, transA, M, K, ic, mc, pc, kc, mr, ap);
+                const int64_t ntj = (nc + nr - 1) / nr, nti = (mc + mr - 1) / mr;
+#pragma omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)
+                for (int64_t t = 0; t < ntj * nti; t++) {
+                    const int64_t jr = t / nti * nr, ir = t % nti * mr; /* ir runs fastest */
+                    const int m = (int)(mc - ir < mr ? mc - ir : mr);
+                    const int n = (int)(nc - jr < nr ? nc - jr : nr);
+                    T *c = C + (ic + ir) * N + jc + jr;
+                    kern->ukr(kc, ap + ir * kc, 1, mr, bp + jr * kc, nr, c, N, m, n, beta);
+                    if (last && epi) epi(c, N, m, n, jc + jr, ctx);
+                }
+            }
+        }
+    }
+}
+
+static void FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
+                            const T *A, int transA, const T *B, int transB, T *C,
+                            FN(tg_epilogue) epi, const void *ctx, int nthreads) {
+    const int mr = kern->mr, nr = kern->nr;
+    /* opA[i][p] = A[i*rsa + p*csa] */
+    const int64_t rsa = transA ? 1 : K, csa = transA ? M : 1;
+    const T *bsrc = B;
+    int64_t ldb = N, panel = 1; /* opB[p][j0 + j] = bsrc[j0*panel + p*ldb + j] */
+    if (transB) {
+        T *bp = tg_scratch(0, (size_t)(K * ((N + nr - 1) / nr * nr) * sizeof(T)));
+        if (!bp) return;
+        FN(pack_b)(B, transB, N, K, 0, K, 0, N, nr, kern->pack_bt, bp);
+        bsrc = bp, ldb = nr, panel = K;
+    }
+    /* Row tiles of equal height (M = 10 -> 5 + 5, not 8 + 2): a short tile has too few
+     * accumulators to hide the FMA latency. A is unpacked, so any height <= mr works. */
+    const int64_t nti = (M + mr - 1) / mr, ntj = (N + nr - 1) / nr;
+    const int mh = (int)((M + nti - 1) / nti);
+#pragma omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)
+    for (int64_t t = 0; t < ntj * nti; t++) {
+        const int64_t jr = t / nti * nr, ir = t % nti * mh;
+        const int m = (int)(M - ir < mh ? M - ir : mh);
+        const int n = (int)(N - jr < nr ? N - jr : nr);
+        T *c = C + ir * N + jr;
+        kern->ukr(K, A + ir * rsa, rsa, csa, bsrc + jr * panel, ldb, c, N, m, n, 0);
+        if (epi) epi(c, N, m, n, jr, ctx);
+    }
+}
+
+void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const T *B,
+                 int transB, T *C, FN(tg_epilogue) epi, const void *ctx) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* empty sum: C = 0, then the epilogue (bias, activation) */
+        for (int64_t i = 0; i < M * N; i++) C[i] = 0;
+        if (epi) epi(C, N, M, N, 0, ctx);
+        return;
+    }
+    const FN(tg_kernel) *kern = FN(kernel_for_isa)(tg_get_isa());
+    const int nthreads = threads_for(M, N, K);
+    if (use_direct(M, N, K, kern->mr, kern->nr))
+        FN(gemm_direct)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
+    else
+        FN(gemm_packed)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
+}
+
+#undef FN
+#undef CAT
+#undef CAT_

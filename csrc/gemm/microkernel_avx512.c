@@ -1,0 +1,212 @@
+/* AVX-512 microkernels: f32 tile 8 x 32 (two zmm of 16 floats per row), f64 tile 8 x 16.
+ *
+ * For each p < k the kernel loads one row of the B sliver (NV vectors), broadcasts each of
+ * the m values a[i][p] and does m * NV fused multiply-adds into the accumulators:
+ *
+ *   acc[i][v] += broadcast(a[i][p]) * b[p][16v .. 16v+15]
+ *
+ * 8 x 2 = 16 accumulators hide the 4-cycle FMA latency on 2 FMA pipes; the ratio of loads to
+ * FMAs (10 : 16) leaves the load ports room to spare. Edge tiles (m < 8 or n < 32) use
+ * specialised copies of the same body (m and the vector count NV are compile-time constants
+ * in each copy, so the accumulators stay in registers) and masked loads and stores along j.
+ *
+ * Compiled with a target attribute, never -march: tg_gemm only calls these after checking
+ * __builtin_cpu_supports("avx512f") etc. */
+#include <immintrin.h>
+
+#include "gemm.h"
+
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---------- f32: MR = 8, NR = 32 ---------- */
+enum { MR32 = 8, NV32 = 2 };
+
+static AVX512 __mmask16 mask16(int n) { return n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+
+/* The accumulators are named variables, not an array: GCC keeps an array of vectors in
+ * memory (a store per iteration), while named variables stay in registers. ROWS(X) applies
+ * X to the row indices 0..7; rows i >= m are compiled away because m is a constant.
+ * m, nv and arow are compile-time constants at every call site below.
+ * arow = 1: csa == 1 (a row-major, unpacked); arow = 0: rsa == 1 (packed or transposed). */
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+INLINE AVX512 void body_f32(const int m, const int nv, const int arow, int64_t k,
+                            const float *a, int64_t rsa, int64_t csa, const float *b,
+                            int64_t ldb, float *c, int64_t ldc, int n, int beta) {
+    const __mmask16 mk0 = mask16(n), mk1 = mask16(n - 16);
+#define DECL(i)                                                                             \
+    __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();                  \
+    const float *a##i = a + (m > i ? i : 0) * rsa;
+    ROWS(DECL)
+#undef DECL
+    /* a[i][p] is a_i[p] (arow) or a[p*csa + i] (packed: the m values of one p adjacent) */
+#define FMA(i)                                                                              \
+    if (m > i) {                                                                            \
+        __m512 ai = _mm512_set1_ps(arow ? a##i[p] : a[i]);                                  \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                                         \
+        if (nv > 1) c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                             \
+    }
+    for (int64_t p = 0; p < k; p++) {
+        __m512 b0 = _mm512_maskz_loadu_ps(mk0, b), b1 = b0;
+        if (nv > 1) b1 = _mm512_maskz_loadu_ps(mk1, b + 16);
+        b += ldb;
+        ROWS(FMA)
+        if (!arow) a += csa;
+    }
+#undef FMA
+#define STORE(i)                                                                            \
+    if (m > i) {                                                                            \
+        float *ci = c + i * ldc;                                                            \
+        if (beta) c##i##0 = _mm512_add_ps(c##i##0, _mm512_maskz_loadu_ps(mk0, ci));         \
+        _mm512_mask_storeu_ps(ci, mk0, c##i##0);                                            \
+        if (nv > 1) {                                                                       \
+            if (beta) c##i##1 = _mm512_add_ps(c##i##1, _mm512_maskz_loadu_ps(mk1, ci + 16)); \
+            _mm512_mask_storeu_ps(ci + 16, mk1, c##i##1);                                   \
+        }                                                                                   \
+    }
+    ROWS(STORE)
+#undef STORE
+}
+
+/* One specialised copy per (m, nv, arow): the switch picks it at run time. */
+#define CASE_F32(M)                                                                         \
+    case M:                                                                                 \
+        if (nv == 2) {                                                                      \
+            if (arow) body_f32(M, 2, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
+            else body_f32(M, 2, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+        } else {                                                                            \
+            if (arow) body_f32(M, 1, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
+            else body_f32(M, 1, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+        }                                                                                   \
+        break;
+
+static AVX512 void ukr_avx512_f32(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                                  const float *b, int64_t ldb, float *c, int64_t ldc, int m,
+                                  int n, int beta) {
+    const int nv = n > 16 ? 2 : 1;
+    const int arow = csa == 1 && rsa != 1;
+    switch (m) {
+        CASE_F32(1) CASE_F32(2) CASE_F32(3) CASE_F32(4)
+        CASE_F32(5) CASE_F32(6) CASE_F32(7) CASE_F32(8)
+        default: break;
+    }
+}
+
+/* ---------- f64: MR = 8, NR = 16 (two zmm of 8 doubles per row) ---------- */
+enum { MR64 = 8, NV64 = 2 };
+
+static AVX512 __mmask8 mask8(int n) { return n >= 8 ? 0xFF : n <= 0 ? 0 : (__mmask8)((1u << n) - 1); }
+
+INLINE AVX512 void body_f64(const int m, const int nv, const int arow, int64_t k,
+                            const double *a, int64_t rsa, int64_t csa, const double *b,
+                            int64_t ldb, double *c, int64_t ldc, int n, int beta) {
+    const __mmask8 mk0 = mask8(n), mk1 = mask8(n - 8);
+#define DECL(i)                                                                             \
+    __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();                 \
+    const double *a##i = a + (m > i ? i : 0) * rsa;
+    ROWS(DECL)
+#undef DECL
+#define FMA(i)                                                                              \
+    if (m > i) {                                                                            \
+        __m512d ai = _mm512_set1_pd(arow ? a##i[p] : a[i]);                                 \
+        c##i##0 = _mm512_fmadd_pd(ai, b0, c##i##0);                                         \
+        if (nv > 1) c##i##1 = _mm512_fmadd_pd(ai, b1, c##i##1);                             \
+    }
+    for (int64_t p = 0; p < k; p++) {
+        __m512d b0 = _mm512_maskz_loadu_pd(mk0, b), b1 = b0;
+        if (nv > 1) b1 = _mm512_maskz_loadu_pd(mk1, b + 8);
+        b += ldb;
+        ROWS(FMA)
+        if (!arow) a += csa;
+    }
+#undef FMA
+#define STORE(i)                                                                            \
+    if (m > i) {                                                                            \
+        double *ci = c + i * ldc;                                                           \
+        if (beta) c##i##0 = _mm512_add_pd(c##i##0, _mm512_maskz_loadu_pd(mk0, ci));         \
+        _mm512_mask_storeu_pd(ci, mk0, c##i##0);                                            \
+        if (nv > 1) {                                                                       \
+            if (beta) c##i##1 = _mm512_add_pd(c##i##1, _mm512_maskz_loadu_pd(mk1, ci + 8)); \
+            _mm512_mask_storeu_pd(ci + 8, mk1, c##i##1);                                    \
+        }                                                                                   \
+    }
+    ROWS(STORE)
+#undef STORE
+}
+
+#define CASE_F64(M)                                                                         \
+    case M:                                                                                 \
+        if (nv == 2) {                                                                      \
+            if (arow) body_f64(M, 2, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
+            else body_f64(M, 2, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+        } else {                                                                            \
+            if (arow) body_f64(M, 1, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
+            else body_f64(M, 1, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+        }                                                                                   \
+        break;
+
+static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64_t csa,
+                                  const double *b, int64_t ldb, double *c, int64_t ldc, int m,
+                                  int n, int beta) {
+    const int nv = n > 8 ? 2 : 1;
+    const int arow = csa == 1 && rsa != 1;
+    switch (m) {
+        CASE_F64(1) CASE_F64(2) CASE_F64(3) CASE_F64(4)
+        CASE_F64(5) CASE_F64(6) CASE_F64(7) CASE_F64(8)
+        default: break;
+    }
+}
+
+/* ---------- transposing packer: dst[p*nr + j] = src[j*lds + p] (see gemm.h) ----------
+ *
+ * Works on square blocks of W x W (W = 16 floats or 8 doubles): W row loads, an in-register
+ * transpose, W stores. The transpose is log2(W) stages; the stage for block size s swaps the
+ * off-diagonal s x s sub-blocks inside every 2s x 2s block, which for rows lo = r[i] and
+ * hi = r[i+s] (i & s == 0) is, per lane j:
+ *   new lo[j] = (j & s) ? hi[j - s] : lo[j]        new hi[j] = (j & s) ? hi[j] : lo[j + s]
+ * one two-source permute (vpermt2ps: index < W picks lo, index >= W picks hi) per row. */
+#define DEFINE_PACK_BT(T, SUF, W, VEC, LOADZ, PERMUTE2, SETZERO, MASKT, STORE, SETIDX)       \
+    INLINE AVX512 void transpose_##SUF(VEC r[W]) {                                          \
+        _Pragma("GCC unroll 4") for (int s = 1; s < W; s *= 2) {                            \
+            int lo_idx[W], hi_idx[W];                                                       \
+            _Pragma("GCC unroll 16") for (int j = 0; j < W; j++) {                          \
+                lo_idx[j] = (j & s) ? W + j - s : j;                                        \
+                hi_idx[j] = (j & s) ? W + j : j + s;                                        \
+            }                                                                               \
+            const __m512i li = SETIDX(lo_idx), hi = SETIDX(hi_idx);                        \
+            _Pragma("GCC unroll 16") for (int i = 0; i < W; i++) {                          \
+                if (i & s) continue;                                                        \
+                VEC lo = r[i];                                                              \
+                r[i] = PERMUTE2(lo, li, r[i + s]);                                          \
+                r[i + s] = PERMUTE2(lo, hi, r[i + s]);                                      \
+            }                                                                               \
+        }                                                                                   \
+    }                                                                                       \
+    static AVX512 void pack_bt_avx512_##SUF(const T *src, int64_t lds, int n, int64_t kc,   \
+                                            int nr, T *dst) {                               \
+        for (int j0 = 0; j0 < nr; j0 += W) {                                                \
+            for (int64_t p0 = 0; p0 < kc; p0 += W) {                                        \
+                const int np = kc - p0 < W ? (int)(kc - p0) : W;                            \
+                const MASKT mk = (MASKT)((1u << np) - 1);                                   \
+                VEC r[W];                                                                   \
+                _Pragma("GCC unroll 16") for (int j = 0; j < W; j++)                        \
+                    r[j] = j0 + j < n ? LOADZ(mk, src + (j0 + j) * lds + p0) : SETZERO();   \
+                transpose_##SUF(r);                                                         \
+                for (int p = 0; p < np; p++) STORE(dst + (p0 + p) * nr + j0, r[p]);         \
+            }                                                                               \
+        }                                                                                   \
+    }
+
+static AVX512 __m512i idx16(const int v[16]) { return _mm512_loadu_si512(v); }
+static AVX512 __m512i idx8(const int v[8]) {
+    return _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)v));
+}
+
+DEFINE_PACK_BT(float, f32, 16, __m512, _mm512_maskz_loadu_ps, _mm512_permutex2var_ps,
+               _mm512_setzero_ps, __mmask16, _mm512_storeu_ps, idx16)
+DEFINE_PACK_BT(double, f64, 8, __m512d, _mm512_maskz_loadu_pd, _mm512_permutex2var_pd,
+               _mm512_setzero_pd, __mmask8, _mm512_storeu_pd, idx8)
+
+const tg_kernel_f32 tg_kernel_avx512_f32 = {MR32, 16 * NV32, ukr_avx512_f32, pack_bt_avx512_f32};
+const tg_kernel_f64 tg_kernel_avx512_f64 = {MR64, 8 * NV64, ukr_avx512_f64, pack_bt_avx512_f64};

@@ -1,0 +1,59 @@
+/* Sums (see kernels.h).
+ *
+ *   tg_sum_axis: x viewed as (outer, n, inner) -> out (outer, inner),
+ *                out[o][i] = sum_k x[o][k][i]
+ *   tg_sum_all:  out[0] = sum_i x[i]
+ *
+ * Any single-axis sum of a C-contiguous array is a sum_axis: for shape (d0, ..., d_last) and
+ * axis a, outer = d0 * ... * d(a-1), n = d_a, inner = d(a+1) * ... * d_last.
+ *
+ * Accuracy: adding n numbers one by one in float loses about n * 2^-24 relative precision in
+ * the worst case. Every sum here accumulates in double, and long contiguous runs (the full
+ * sum, and sums along the last axis) are added pairwise, whose error grows like log2(n). */
+#include "kernels.h"
+
+/* Columns summed together in sum_axis: their double accumulators live on the stack. */
+#define SUM_BLOCK 64
+/* Below this length pairwise summation adds sequentially: the rounding error of a short run
+ * is small, and the plain loop is what the compiler can vectorise. */
+#define PAIRWISE_BASE 128
+
+#define DEFINE_REDUCE(T, SUF)                                                                   \
+    /* sum(x[0:n]) = sum(first half) + sum(second half), recursively. */                        \
+    static double pairwise_sum_##SUF(const T *x, int64_t n) {                                   \
+        if (n <= PAIRWISE_BASE) {                                                               \
+            double s = 0;                                                                       \
+            for (int64_t i = 0; i < n; i++) s += (double)x[i];                                  \
+            return s;                                                                           \
+        }                                                                                       \
+        const int64_t half = n / 2;                                                             \
+        return pairwise_sum_##SUF(x, half) + pairwise_sum_##SUF(x + half, n - half);            \
+    }                                                                                           \
+    void tg_sum_all_##SUF(int64_t n, const T *x, T *out) {                                      \
+        out[0] = (T)pairwise_sum_##SUF(x, n);                                                   \
+    }                                                                                           \
+    void tg_sum_axis_##SUF(int64_t outer, int64_t n, int64_t inner, const T *x, T *out) {       \
+        for (int64_t o = 0; o < outer; o++) {                                                   \
+            const T *xo = x + o * n * inner;                                                    \
+            T *oo = out + o * inner;                                                            \
+            if (inner == 1) { /* the summed values are contiguous: add them pairwise */         \
+                oo[0] = (T)pairwise_sum_##SUF(xo, n);                                           \
+                continue;                                                                       \
+            }                                                                                   \
+            /* Walk x row by row (rows of length inner are contiguous), adding each row         \
+             * into a block of up to SUM_BLOCK double accumulators. */                          \
+            for (int64_t i0 = 0; i0 < inner; i0 += SUM_BLOCK) {                                 \
+                const int64_t w = inner - i0 < SUM_BLOCK ? inner - i0 : SUM_BLOCK;              \
+                double acc[SUM_BLOCK];                                                          \
+                for (int64_t i = 0; i < w; i++) acc[i] = 0;                                     \
+                for (int64_t k = 0; k < n; k++) {                                               \
+                    const T *row = xo + k * inner + i0;                                         \
+                    for (int64_t i = 0; i < w; i++) acc[i] += (double)row[i];                   \
+                }                                                                               \
+                for (int64_t i = 0; i < w; i++) oo[i0 + i] = (T)acc[i];                         \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+DEFINE_REDUCE(float, f32)
+DEFINE_REDUCE(double, f64)

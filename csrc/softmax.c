@@ -1,0 +1,98 @@
+/* Softmax, log-softmax and the fused softmax cross-entropy, over the rows of (rows, cols)
+ * (see kernels.h). For one row x with m = max_j x_j:
+ *
+ *   softmax       y_j = e^(x_j - m) / S,          S = sum_k e^(x_k - m)
+ *   log_softmax   y_j = x_j - m - log S
+ *   backward      softmax:      dx_j = y_j (dy_j - sum_k dy_k y_k)
+ *                 log_softmax:  dx_j = dy_j - e^(y_j) sum_k dy_k
+ *
+ * Subtracting the max changes nothing mathematically (it cancels between numerator and S)
+ * but keeps every exponent <= 0: e^(x - m) cannot overflow, and S >= 1 because the max
+ * contributes e^0 = 1, so log S is finite. Logits of +-1e4 are therefore fine.
+ *
+ * Row sums accumulate in double: it costs little and keeps float rows of any length accurate.
+ */
+#include <math.h>
+
+#include "kernels.h"
+
+#define DEFINE_SOFTMAX(T, SUF, EXP)                                                             \
+    static T row_max_##SUF(const T *x, int64_t cols) {                                          \
+        T m = x[0];                                                                             \
+        for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;                             \
+        return m;                                                                               \
+    }                                                                                           \
+    void tg_softmax_##SUF(int64_t rows, int64_t cols, const T *x, T *y) {                       \
+        for (int64_t r = 0; r < rows; r++) {                                                    \
+            const T *xr = x + r * cols;                                                         \
+            T *yr = y + r * cols;                                                               \
+            const T m = row_max_##SUF(xr, cols);                                                \
+            double s = 0;                                                                       \
+            for (int64_t j = 0; j < cols; j++) {                                                \
+                yr[j] = EXP(xr[j] - m);                                                         \
+                s += (double)yr[j];                                                             \
+            }                                                                                   \
+            const T inv = (T)(1 / s);                                                           \
+            for (int64_t j = 0; j < cols; j++) yr[j] *= inv;                                    \
+        }                                                                                       \
+    }                                                                                           \
+    void tg_softmax_backward_##SUF(int64_t rows, int64_t cols, const T *y, const T *dy,         \
+                                   T *dx) {                                                     \
+        for (int64_t r = 0; r < rows; r++) {                                                    \
+            const T *yr = y + r * cols, *dyr = dy + r * cols;                                   \
+            T *dxr = dx + r * cols;                                                             \
+            double dot = 0;                                                                     \
+            for (int64_t j = 0; j < cols; j++) dot += (double)dyr[j] * (double)yr[j];           \
+            const T d = (T)dot;                                                                 \
+            for (int64_t j = 0; j < cols; j++) dxr[j] = yr[j] * (dyr[j] - d);                   \
+        }                                                                                       \
+    }                                                                                           \
+    void tg_log_softmax_##SUF(int64_t rows, int64_t cols, const T *x, T *y) {                   \
+        for (int64_t r = 0; r < rows; r++) {                                                    \
+            const T *xr = x + r * cols;                                                         \
+            T *yr = y + r * cols;                                                               \
+            const T m = row_max_##SUF(xr, cols);                                                \
+            double s = 0;                                                                       \
+            for (int64_t j = 0; j < cols; j++) s += (double)EXP(xr[j] - m);                     \
+            const T shift = m + (T)log(s); /* log S, with S >= 1 */                             \
+            for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] - shift;                           \
+        }                                                                                       \
+    }                                                                                           \
+    void tg_log_softmax_backward_##SUF(int64_t rows, int64_t cols, const T *y, const T *dy,     \
+                                       T *dx) {                                                 \
+        for (int64_t r = 0; r < rows; r++) {                                                    \
+            const T *yr = y + r * cols, *dyr = dy + r * cols;                                   \
+            T *dxr = dx + r * cols;                                                             \
+            double s = 0;                                                                       \
+            for (int64_t j = 0; j < cols; j++) s += (double)dyr[j];                             \
+            const T sum_dy = (T)s;                                                              \
+            for (int64_t j = 0; j < cols; j++) dxr[j] = dyr[j] - EXP(yr[j]) * sum_dy;           \
+        }                                                                                       \
+    }                                                                                           \
+    /* Mean cross-entropy over B rows and its gradient, one row at a time:                      \
+     *   loss_r = -log softmax(x_r)[label_r] = m + log S - x_r[label_r]                         \
+     *   dlogits_r = (softmax(x_r) - onehot(label_r)) / B                                       \
+     * Labels must lie in [0, C) (checked by the caller); B must be > 0. */                     \
+    void tg_cross_entropy_##SUF(int64_t B, int64_t C, const T *logits, const int64_t *labels,   \
+                                T *loss, T *dlogits) {                                          \
+        double total = 0;                                                                       \
+        const T inv_b = (T)(1.0 / (double)B);                                                   \
+        for (int64_t r = 0; r < B; r++) {                                                       \
+            const T *xr = logits + r * C;                                                       \
+            T *gr = dlogits + r * C;                                                            \
+            const T m = row_max_##SUF(xr, C);                                                   \
+            double s = 0;                                                                       \
+            for (int64_t j = 0; j < C; j++) {                                                   \
+                gr[j] = EXP(xr[j] - m);                                                         \
+                s += (double)gr[j];                                                             \
+            }                                                                                   \
+            total += (double)m + log(s) - (double)xr[labels[r]];                                \
+            const T scale = (T)(1 / s) * inv_b; /* softmax / B */                               \
+            for (int64_t j = 0; j < C; j++) gr[j] *= scale;                                     \
+            gr[labels[r]] -= inv_b;                                                             \
+        }                                                                                       \
+        loss[0] = (T)(total / (double)B);                                                       \
+    }
+
+DEFINE_SOFTMAX(float, f32, expf)
+DEFINE_SOFTMAX(double, f64, exp)

@@ -1,0 +1,622 @@
+"""The C backend: the primitives of interface.py, computed by the kernels in csrc/.
+
+Each function does the same three things:
+  1. check its arguments (float32 or float64, one dtype per call, shapes that fit), so that
+     bad input raises a ValueError or TypeError here and never reaches C, which trusts them;
+  2. make the inputs C-contiguous (free when they already are) and allocate the outputs;
+  3. call one C kernel on the raw buffers. `ffi.from_buffer` wraps an array's memory without
+     copying, and works on read-only arrays too.
+The meaning of every primitive is its namesake in numpy_backend.py; tests/test_kernels.py
+checks that the two agree.
+
+This module is on the training hot path, so the per-dtype kernel functions are looked up
+once (_Kernels) and the common cases avoid extra copies and Python-level work.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from tinygrad_mnist._kernels import ffi, lib
+from tinygrad_mnist.backends import numpy_backend
+from tinygrad_mnist.backends.numpy_backend import ACTIVATIONS, check_labels
+
+name = "c"
+
+_buf = ffi.from_buffer  # _buf("float[]", arr): a C pointer to arr's memory, no copy
+_NULL = ffi.NULL
+
+
+class _Kernels:
+    """The kernels of one dtype: `k.sigmoid` is lib.tg_sigmoid_f32 or lib.tg_sigmoid_f64."""
+
+    def __init__(self, dtype: type, ctype: str, suffix: str) -> None:
+        self.dtype = np.dtype(dtype)
+        self.ctype = ctype  # the cffi array type that wraps a buffer of this dtype
+        tail = "_" + suffix
+        for full_name in dir(lib):
+            if full_name.startswith("tg_") and full_name.endswith(tail):
+                setattr(self, full_name[3 : -len(tail)], getattr(lib, full_name))
+
+
+_KERNELS = {
+    np.dtype(np.float32): _Kernels(np.float32, "float[]", "f32"),
+    np.dtype(np.float64): _Kernels(np.float64, "double[]", "f64"),
+}
+
+
+# ---------------------------------------------------------------- argument checks
+def _kernels(op: str, *arrays: np.ndarray) -> _Kernels:
+    """The kernels for the arrays' dtype; raise unless all are float32, or all float64."""
+    for x in arrays:
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{op}: expected NumPy arrays, got {type(x).__name__}")
+    dtype = arrays[0].dtype
+    k = _KERNELS.get(dtype)
+    if k is None:
+        raise ValueError(f"{op}: expected float32 or float64 arrays, got dtype {dtype}")
+    for x in arrays[1:]:
+        if x.dtype != dtype:
+            dtypes = ", ".join(str(y.dtype) for y in arrays)
+            raise ValueError(f"{op}: all arrays must have one dtype, got {dtypes}")
+    return k
+
+
+def _same_shape(op: str, a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{op}: shapes differ: {a.shape} and {b.shape}")
+
+
+def _contig(a: np.ndarray) -> np.ndarray:
+    """a itself when it is C-contiguous (the usual case), else a C-contiguous copy."""
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def _writable_state(op: str, what: str, x: np.ndarray, like: np.ndarray) -> None:
+    """An array updated in place must be C-contiguous, writeable, and shaped like `like`."""
+    if not (x.flags.c_contiguous and x.flags.writeable):
+        raise ValueError(f"{op}: {what} must be C-contiguous and writeable to update in place")
+    _same_shape(op, like, x)
+
+
+# ---------------------------------------------------------------- matmul and linear layers
+# the `act` codes of linear.c (see kernels.h)
+_ACTIVATION_CODES = {"none": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "leaky_relu": 4}
+
+
+def _activation_code(activation: str) -> int:
+    code = _ACTIVATION_CODES.get(activation)
+    if code is None:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+    return code
+
+
+def _row_major(x: np.ndarray, trans: bool) -> tuple[np.ndarray, bool]:
+    """x as a C-contiguous array plus its transpose flag, copying only when unavoidable.
+
+    A transposed view y.T of a C-contiguous y is F-contiguous: the kernel can read y itself
+    with the flag flipped, since op(x) is the same matrix either way.
+    """
+    if x.flags.c_contiguous:
+        return x, trans
+    if x.flags.f_contiguous:
+        return x.T, not trans
+    return np.ascontiguousarray(x), trans
+
+
+def matmul(
+    a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = False
+) -> np.ndarray:
+    """op(a) (M,K) @ op(b) (K,N) -> (M,N), op = transpose when the flag is set."""
+    k = _kernels("matmul", a, b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"matmul: expected 2-D arrays, got shapes {a.shape} and {b.shape}")
+    m, ka = a.shape[::-1] if trans_a else a.shape
+    kb, n = b.shape[::-1] if trans_b else b.shape
+    if ka != kb:
+        raise ValueError(
+            f"matmul: inner dimensions differ: a {a.shape} (trans_a={trans_a}) @ "
+            f"b {b.shape} (trans_b={trans_b}) gives ({m},{ka}) @ ({kb},{n})"
+        )
+    if m == 0 or n == 0 or ka == 0:  # nothing to multiply: the reference's empty/zero result
+        return numpy_backend.matmul(a, b, trans_a, trans_b)
+    a, trans_a = _row_major(a, trans_a)
+    b, trans_b = _row_major(b, trans_b)
+    out = np.empty((m, n), k.dtype)
+    ct = k.ctype
+    k.matmul(m, n, ka, _buf(ct, a), int(trans_a), _buf(ct, b), int(trans_b), _buf(ct, out))
+    return out
+
+
+def _linear_shapes(op: str, x: np.ndarray, w: np.ndarray) -> tuple[int, int, int]:
+    """(B, IN, OUT) for x (B,IN) and w (OUT,IN), or ValueError."""
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"{op}: expected x (B, in) and w (out, in), got {x.shape} and {w.shape}")
+    return x.shape[0], x.shape[1], w.shape[0]
+
+
+def linear(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, activation: str = "none", slope: float = 0.1
+) -> np.ndarray:
+    """y = act(x @ w.T + b): x (B, in), w (out, in), b (out,) or None -> y (B, out)."""
+    act = _activation_code(activation)
+    k = _kernels("linear", x, w) if b is None else _kernels("linear", x, w, b)
+    bsz, n_in, n_out = _linear_shapes("linear", x, w)
+    if b is not None and b.shape != (n_out,):
+        raise ValueError(f"linear: bias must have shape ({n_out},) for w {w.shape}, got {b.shape}")
+    if bsz == 0 or n_in == 0 or n_out == 0:
+        return numpy_backend.linear(x, w, b, activation, slope)
+    ct = k.ctype
+    bias = _NULL if b is None else _buf(ct, _contig(b))
+    y = np.empty((bsz, n_out), k.dtype)
+    k.linear_forward(
+        bsz,
+        n_in,
+        n_out,
+        _buf(ct, _contig(x)),
+        _buf(ct, _contig(w)),
+        bias,
+        _buf(ct, y),
+        act,
+        float(slope),
+    )
+    return y
+
+
+def linear_backward(
+    x: np.ndarray,
+    w: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray,
+    activation: str = "none",
+    slope: float = 0.1,
+    need_dx: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(dx (B,in) or None, dw (out,in), db (out,)) of y = act(x @ w.T + b), from y (B,out)."""
+    act = _activation_code(activation)
+    k = _kernels("linear_backward", x, w, y, dy)
+    bsz, n_in, n_out = _linear_shapes("linear_backward", x, w)
+    if y.shape != (bsz, n_out) or dy.shape != (bsz, n_out):
+        raise ValueError(
+            f"linear_backward: y and dy must have shape ({bsz}, {n_out}) for x {x.shape} and "
+            f"w {w.shape}, got {y.shape} and {dy.shape}"
+        )
+    if bsz == 0 or n_in == 0 or n_out == 0:
+        return numpy_backend.linear_backward(x, w, y, dy, activation, slope, need_dx)
+    ct, dt = k.ctype, k.dtype
+    dz = np.empty((bsz, n_out), dt)  # workspace for act'(y) * dy
+    dx = np.empty((bsz, n_in), dt) if need_dx else None
+    dw = np.empty((n_out, n_in), dt)
+    db = np.empty(n_out, dt)
+    k.linear_backward(
+        bsz,
+        n_in,
+        n_out,
+        _buf(ct, _contig(x)),
+        _buf(ct, _contig(w)),
+        _buf(ct, _contig(y)),
+        _buf(ct, _contig(dy)),
+        _buf(ct, dz),
+        _NULL if dx is None else _buf(ct, dx),
+        _buf(ct, dw),
+        _buf(ct, db),
+        act,
+        float(slope),
+    )
+    return dx, dw, db
+
+
+# ---------------------------------------------------------------- elementwise (NumPy broadcasting)
+# (op code when the full-size operand is on the left, op code when it is on the right)
+_BINARY_CODES = {
+    "add": (lib.TG_ADD, lib.TG_ADD),
+    "sub": (lib.TG_SUB, lib.TG_RSUB),
+    "mul": (lib.TG_MUL, lib.TG_MUL),
+    "div": (lib.TG_DIV, lib.TG_RDIV),
+}
+
+
+def _operand(op: str, x: object) -> np.ndarray | float:
+    """An array, or a Python number (which, as in NumPy, takes the other operand's dtype)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if isinstance(x, (int, float)):
+        return float(x)
+    raise TypeError(f"{op}: expected a NumPy array or a number, got {type(x).__name__}")
+
+
+def _drop_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return shape[i:]
+
+
+def _broadcast_shape(op: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
+    """NumPy's rule: align the shapes on the right; paired sizes must be equal or 1.
+
+    (Written out because np.broadcast_shapes costs microseconds on this hot path.)
+    """
+    n = max(len(sa), len(sb))
+    out = []
+    for x, y in zip((1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb, strict=True):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"{op}: shapes {sa} and {sb} do not broadcast")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def _binary(op: str, a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """out = a OP b with NumPy broadcasting, dispatched to the kernel for the layout.
+
+    The full-size operand is `big`; the other one, `small`, is the same shape, a scalar, a
+    row (N,) repeated down the rows of big viewed as (M, N), or a column (M, 1) repeated
+    across them. Any other broadcast is materialised with np.broadcast_to and then run as
+    same-shape: always correct, only slower.
+    """
+    code, swapped_code = _BINARY_CODES[op]
+    a, b = _operand(op, a), _operand(op, b)
+    if isinstance(b, float) or isinstance(a, float):  # array OP number, or number OP array
+        if isinstance(a, float):
+            if isinstance(b, float):
+                raise TypeError(f"{op}: at least one operand must be a NumPy array")
+            a, b, code = b, a, swapped_code
+        k = _kernels(op, a)
+        out = np.empty(a.shape, k.dtype)
+        if out.size:
+            ct = k.ctype
+            k.binary_scalar(code, a.size, _buf(ct, _contig(a)), b, _buf(ct, out))
+        return out
+
+    k = _kernels(op, a, b)
+    big, small = a, b
+    if a.shape != b.shape:
+        shape = _broadcast_shape(op, a.shape, b.shape)
+        if shape == b.shape:
+            big, small, code = b, a, swapped_code
+        elif shape != a.shape:  # both operands grow, e.g. (2,1,3) + (4,1): materialise both
+            big = np.ascontiguousarray(np.broadcast_to(a, shape))
+            small = np.ascontiguousarray(np.broadcast_to(b, shape))
+
+    out = np.empty(big.shape, k.dtype)
+    if out.size == 0:
+        return out
+    ct = k.ctype
+    big = _contig(big)
+    if small.shape == big.shape:
+        k.binary(code, big.size, _buf(ct, big), _buf(ct, _contig(small)), _buf(ct, out))
+    elif small.size == 1:
+        k.binary_scalar(code, big.size, _buf(ct, big), small.item(), _buf(ct, out))
+    else:
+        n_cols = big.shape[-1]
+        n_rows = big.size // n_cols
+        small_shape = _drop_leading_ones(small.shape)
+        big_ptr, out_ptr = _buf(ct, big), _buf(ct, out)
+        if small_shape == (n_cols,):
+            k.binary_row(code, n_rows, n_cols, big_ptr, _buf(ct, _contig(small)), out_ptr)
+        elif small_shape == _drop_leading_ones(big.shape[:-1] + (1,)):
+            k.binary_col(code, n_rows, n_cols, big_ptr, _buf(ct, _contig(small)), out_ptr)
+        else:  # e.g. (5,4,3) + (4,1): repeat small to big's shape, then same-shape
+            small = np.ascontiguousarray(np.broadcast_to(small, big.shape))
+            k.binary(code, big.size, big_ptr, _buf(ct, small), out_ptr)
+    return out
+
+
+def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b, NumPy broadcasting."""
+    return _binary("add", a, b)
+
+
+def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b, NumPy broadcasting."""
+    return _binary("sub", a, b)
+
+
+def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a * b, NumPy broadcasting."""
+    return _binary("mul", a, b)
+
+
+def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b, NumPy broadcasting."""
+    return _binary("div", a, b)
+
+
+def _map(op: str, a: np.ndarray, *scalars: float) -> np.ndarray:
+    """out = f(a) elementwise, any shape, by the kernel k.<op>(n, a, *scalars, out)."""
+    k = _kernels(op, a)
+    out = np.empty(a.shape, k.dtype)
+    ct = k.ctype
+    getattr(k, op)(a.size, _buf(ct, _contig(a)), *scalars, _buf(ct, out))
+    return out
+
+
+def _map_backward(op: str, x: np.ndarray, dy: np.ndarray, *scalars: float) -> np.ndarray:
+    """dx from x (or y) and dy of one shape, by the kernel k.<op>(n, x, dy, *scalars, dx)."""
+    k = _kernels(op, x, dy)
+    _same_shape(op, x, dy)
+    dx = np.empty(x.shape, k.dtype)
+    ct = k.ctype
+    getattr(k, op)(x.size, _buf(ct, _contig(x)), _buf(ct, _contig(dy)), *scalars, _buf(ct, dx))
+    return dx
+
+
+def neg(a: np.ndarray) -> np.ndarray:
+    """-a."""
+    return _map("neg", a)
+
+
+def pow(a: np.ndarray, p: float) -> np.ndarray:  # noqa: A001 - the op's name
+    """a ** p for a Python-number exponent p."""
+    if not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
+    return _map("pow", a, float(p))
+
+
+def exp(a: np.ndarray) -> np.ndarray:
+    """e ** a."""
+    return _map("exp", a)
+
+
+def log(a: np.ndarray) -> np.ndarray:
+    """Natural log of a (NaN below 0, -inf at 0)."""
+    return _map("log", a)
+
+
+# ---------------------------------------------------------------- activations and their backward
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-a), without overflow for large |a|."""
+    return _map("sigmoid", a)
+
+
+def sigmoid_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dy * y (1 - y), from the output y."""
+    return _map_backward("sigmoid_backward", y, dy)
+
+
+def tanh(a: np.ndarray) -> np.ndarray:
+    """tanh a."""
+    return _map("tanh", a)
+
+
+def tanh_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dy * (1 - y^2), from the output y."""
+    return _map_backward("tanh_backward", y, dy)
+
+
+def relu(a: np.ndarray) -> np.ndarray:
+    """max(a, 0)."""
+    return _map("relu", a)
+
+
+def relu_backward(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dy where x > 0, else 0."""
+    return _map_backward("relu_backward", x, dy)
+
+
+def leaky_relu(a: np.ndarray, slope: float = 0.1) -> np.ndarray:
+    """a where a > 0, else slope * a."""
+    return _map("leaky_relu", a, float(slope))
+
+
+def leaky_relu_backward(x: np.ndarray, dy: np.ndarray, slope: float = 0.1) -> np.ndarray:
+    """dy where x > 0, else slope * dy."""
+    return _map_backward("leaky_relu_backward", x, dy, float(slope))
+
+
+# ---------------------------------------------------------------- reductions
+def _sum_axes(a: np.ndarray, axis: int | tuple[int, ...]) -> list[int]:
+    """The axes to sum as sorted non-negative ints, or ValueError/TypeError."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for ax in axes:
+        try:
+            i = operator.index(ax)
+        except TypeError:
+            raise TypeError(
+                f"sum: axis must be an int, a tuple of ints or None, got {axis!r}"
+            ) from None
+        if not -a.ndim <= i < a.ndim:
+            raise ValueError(f"sum: axis {ax} is out of range for shape {a.shape}")
+        out.append(i % a.ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"sum: repeated axis in {axis!r}")
+    return sorted(out)
+
+
+def sum(  # noqa: A001 - the op's name
+    a: np.ndarray, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> np.ndarray:
+    """Sum over the given axes (all when None); always an array, 0-d for a full sum.
+
+    Each run of adjacent summed axes is one call of the (outer, n, inner) kernel: for shape
+    (2,3,4,5) and axes (1,2), outer = 2, n = 3*4, inner = 5. Summed axes are kept as size 1
+    between runs, so the axis numbers of the remaining runs stay valid.
+    """
+    k = _kernels("sum", a)
+    ct = k.ctype
+    a = _contig(a)
+    if axis is None:
+        out = np.empty((), k.dtype)
+        k.sum_all(a.size, _buf(ct, a), _buf(ct, out))
+        return out.reshape((1,) * a.ndim) if keepdims else out
+    axes = _sum_axes(a, axis)
+    if not axes:
+        return a.copy()
+    runs: list[list[int]] = []  # [first, last] of each run of adjacent axes
+    for ax in axes:
+        if runs and runs[-1][1] == ax - 1:
+            runs[-1][1] = ax
+        else:
+            runs.append([ax, ax])
+    x = a
+    for first, last in runs:
+        shape = x.shape
+        kept = shape[:first] + (1,) * (last + 1 - first) + shape[last + 1 :]
+        out = np.empty(kept, k.dtype)
+        if out.size:
+            outer, n, inner = (
+                math.prod(shape[:first]),
+                math.prod(shape[first : last + 1]),
+                math.prod(shape[last + 1 :]),
+            )
+            k.sum_axis(outer, n, inner, _buf(ct, x), _buf(ct, out))
+        x = out
+    if keepdims:
+        return x
+    return x.reshape(tuple(d for i, d in enumerate(a.shape) if i not in axes))
+
+
+# ---------------------------------------------------------------- softmax over the last axis
+def _rowwise(op: str, a: np.ndarray) -> np.ndarray:
+    """k.<op>(rows, cols, a, out) with a's leading dimensions flattened into rows."""
+    k = _kernels(op, a)
+    if a.ndim == 0:
+        raise ValueError(f"{op}: needs an array with at least one axis, got shape ()")
+    out = np.empty(a.shape, k.dtype)
+    if a.size:  # also skips cols == 0: a row with no entries has no max
+        cols = a.shape[-1]
+        ct = k.ctype
+        getattr(k, op)(a.size // cols, cols, _buf(ct, _contig(a)), _buf(ct, out))
+    return out
+
+
+def _rowwise_backward(op: str, y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """k.<op>(rows, cols, y, dy, dx) with the leading dimensions flattened into rows."""
+    k = _kernels(op, y, dy)
+    _same_shape(op, y, dy)
+    if y.ndim == 0:
+        raise ValueError(f"{op}: needs arrays with at least one axis, got shape ()")
+    dx = np.empty(y.shape, k.dtype)
+    if y.size:
+        cols = y.shape[-1]
+        ct = k.ctype
+        getattr(k, op)(
+            y.size // cols, cols, _buf(ct, _contig(y)), _buf(ct, _contig(dy)), _buf(ct, dx)
+        )
+    return dx
+
+
+def softmax(a: np.ndarray) -> np.ndarray:
+    """e^(a - max) / sum e^(a - max) along the last axis; any shape (..., C)."""
+    return _rowwise("softmax", a)
+
+
+def softmax_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """y * (dy - sum(dy * y)) along the last axis, from the output y."""
+    return _rowwise_backward("softmax_backward", y, dy)
+
+
+def log_softmax(a: np.ndarray) -> np.ndarray:
+    """a - max - log(sum e^(a - max)) along the last axis; any shape (..., C)."""
+    return _rowwise("log_softmax", a)
+
+
+def log_softmax_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dy - e^y * sum(dy) along the last axis, from the output y."""
+    return _rowwise_backward("log_softmax_backward", y, dy)
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean softmax cross-entropy: logits (B, C), labels (B,) ints in [0, C).
+
+    Returns (loss as a 0-d array, dlogits (B, C) = (softmax(logits) - onehot(labels)) / B).
+    """
+    k = _kernels("cross_entropy", logits)
+    if not isinstance(labels, np.ndarray):
+        labels = np.asarray(labels)
+    check_labels(labels, logits.shape)
+    bsz, n_classes = logits.shape
+    loss = np.zeros((), k.dtype)
+    dlogits = np.empty((bsz, n_classes), k.dtype)
+    if bsz == 0:  # the mean of nothing is taken as 0, as in the reference
+        return loss, dlogits
+    labels = np.ascontiguousarray(labels, dtype=np.int64)
+    ct = k.ctype
+    k.cross_entropy(
+        bsz,
+        n_classes,
+        _buf(ct, _contig(logits)),
+        _buf("int64_t[]", labels),
+        _buf(ct, loss),
+        _buf(ct, dlogits),
+    )
+    return loss, dlogits
+
+
+# ---------------------------------------------------------------- optimizer updates (in place)
+def sgd_step(
+    p: np.ndarray,
+    g: np.ndarray,
+    buf: np.ndarray | None,
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> None:
+    """PyTorch's SGD on p (any shape) in place; buf (like p) is the momentum buffer, or None
+    when momentum == 0. See numpy_backend.sgd_step for the formula."""
+    k = _kernels("sgd_step", p, g)
+    _writable_state("sgd_step", "p", p, p)
+    _same_shape("sgd_step", p, g)
+    ct = k.ctype
+    if momentum:
+        if buf is None:
+            raise ValueError("sgd_step: momentum != 0 needs a momentum buffer, got None")
+        _kernels("sgd_step", p, buf)
+        _writable_state("sgd_step", "buf", buf, p)
+        buf_ptr = _buf(ct, buf)
+    else:
+        buf_ptr = _NULL
+    k.sgd_step(
+        p.size,
+        _buf(ct, p),
+        _buf(ct, _contig(g)),
+        buf_ptr,
+        float(lr),
+        float(momentum),
+        float(weight_decay),
+        int(bool(nesterov)),
+    )
+
+
+def adam_step(
+    p: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    step: int,
+) -> None:
+    """Adam on p (any shape) in place, m and v (like p) updated too; step counts from 1.
+    See numpy_backend.adam_step for the formula."""
+    k = _kernels("adam_step", p, g, m, v)
+    _same_shape("adam_step", p, g)
+    for what, x in (("p", p), ("m", m), ("v", v)):
+        _writable_state("adam_step", what, x, p)
+    step = operator.index(step)
+    if step < 1:
+        raise ValueError(f"adam_step: step counts from 1, got {step}")
+    ct = k.ctype
+    k.adam_step(
+        p.size,
+        _buf(ct, p),
+        _buf(ct, _contig(g)),
+        _buf(ct, m),
+        _buf(ct, v),
+        float(lr),
+        float(beta1),
+        float(beta2),
+        float(eps),
+        float(weight_decay),
+        step,
+    )
