@@ -479,3 +479,18 @@ def test_zero_size_softmax_losses_and_layers(dtype):
     C.sgd_step(p, p.copy(), np.zeros(0, dtype), 0.1, 0.9)
     C.adam_step(p, p.copy(), p.copy(), p.copy(), 0.1, 0.9, 0.99, 1e-8, 0.0, 1)
     assert p.shape == (0,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_optimizer_steps_reject_overlapping_state(dtype):
+    c = C
+    p = np.ones(8, dtype)
+    g = np.ones(8, dtype)
+    with pytest.raises(ValueError, match="overlap"):
+        c.sgd_step(p, g, p, 0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="overlap"):
+        c.sgd_step(p[1:], p[:-1], None, 0.1)  # g is p shifted by one element
+    m = np.zeros(8, dtype)
+    with pytest.raises(ValueError, match="overlap"):
+        c.adam_step(p, g, m, m, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1)
+    np.testing.assert_array_equal(p, 1)  # nothing was changed by a refused call

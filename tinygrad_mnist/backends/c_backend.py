@@ -75,6 +75,16 @@ def _contig(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
+def _no_overlap(op: str, **arrays: np.ndarray | None) -> None:
+    """Arrays a kernel updates in place must not share memory with its other arguments:
+    the loop would read values it has already overwritten."""
+    items = [(k, v) for k, v in arrays.items() if v is not None]
+    for i, (na, a) in enumerate(items):
+        for nb, b in items[i + 1 :]:
+            if np.may_share_memory(a, b):
+                raise ValueError(f"{op}: {na} and {nb} overlap in memory; pass separate arrays")
+
+
 def _writable_state(op: str, what: str, x: np.ndarray, like: np.ndarray) -> None:
     """An array updated in place must be C-contiguous, writeable, and shaped like `like`."""
     if not (x.flags.c_contiguous and x.flags.writeable):
@@ -573,6 +583,7 @@ def sgd_step(
         buf_ptr = _buf(ct, buf)
     else:
         buf_ptr = _NULL
+    _no_overlap("sgd_step", p=p, g=g, buf=buf if momentum else None)
     k.sgd_step(
         p.size,
         _buf(ct, p),
@@ -606,6 +617,7 @@ def adam_step(
     step = operator.index(step)
     if step < 1:
         raise ValueError(f"adam_step: step counts from 1, got {step}")
+    _no_overlap("adam_step", p=p, g=g, m=m, v=v)
     ct = k.ctype
     k.adam_step(
         p.size,
