@@ -1,0 +1,71 @@
+"""The course's worked example: a forward pass through three layers, by hand-sized tensors.
+
+x = [1.5, 2.5, 3]; layer 1 and 2 have 3 units, layer 3 has 2. Every W1 weight is 0.05, every
+W2 weight 0.025, every W3 weight 1.0; b1 = b2 = [0.01, 0.02, 0.03], b3 = [0.01, 0.02].
+    a1 = x W1 + b1,  h1 = sigmoid(a1)
+    a2 = h1 W2 + b2, h2 = sigmoid(a2)
+    a3 = h2 W3 + b3, h3 = softmax(a3)
+    loss = binary cross-entropy of h3 against y = [1, 0], averaged over the two outputs
+Then one backward pass and one step of gradient descent, and the loss again.
+
+Run: python examples/forward_pass.py [--lr 0.5]
+"""
+
+import argparse
+
+import numpy as np
+
+import tinygrad_mnist.nn.functional as F
+from tinygrad_mnist import Tensor, no_grad
+
+
+def show(name: str, values: np.ndarray, fmt: str = ".3f") -> None:
+    print(f"{name:>4} = " + " ".join(f"{v:{fmt}}" for v in np.ravel(values)))
+
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+parser.add_argument("--lr", type=float, default=0.5, help="gradient-descent step size")
+args = parser.parse_args()
+
+x = Tensor([1.5, 2.5, 3.0], dtype="float64")
+y = Tensor([1.0, 0.0], dtype="float64")
+W1 = Tensor(np.full((3, 3), 0.05), requires_grad=True, dtype="float64")
+W2 = Tensor(np.full((3, 3), 0.025), requires_grad=True, dtype="float64")
+W3 = Tensor(np.full((3, 2), 1.0), requires_grad=True, dtype="float64")
+b1 = Tensor([0.01, 0.02, 0.03], requires_grad=True, dtype="float64")
+b2 = Tensor([0.01, 0.02, 0.03], requires_grad=True, dtype="float64")
+b3 = Tensor([0.01, 0.02], requires_grad=True, dtype="float64")
+params = [W1, b1, W2, b2, W3, b3]
+
+
+def forward(verbose: bool) -> Tensor:
+    a1 = x @ W1 + b1
+    h1 = a1.sigmoid()
+    a2 = h1 @ W2 + b2
+    h2 = a2.sigmoid()
+    a3 = h2 @ W3 + b3
+    h3 = a3.softmax(dim=0)
+    if verbose:
+        for name, t in [("a1", a1), ("h1", h1), ("a2", a2), ("h2", h2), ("a3", a3), ("h3", h3)]:
+            show(name, t.data)
+    return F.binary_cross_entropy(h3, y)
+
+
+loss = forward(verbose=True)
+print(f"loss = {loss.item():.3f}")
+
+loss.backward()  # fills W1.grad ... b3.grad
+print("\nafter backward:")
+show("dW3", W3.grad)
+show("db3", b3.grad)
+# W3's two columns are equal, so dL/dh2 = W3 @ dL/da3 = (-0.502 + 0.502) = 0: in this first
+# step only layer 3 learns.
+show("db1", b1.grad)
+
+with no_grad():  # the update itself is not part of the graph
+    for p in params:
+        p.data -= args.lr * p.grad
+        p.zero_grad()
+
+new_loss = forward(verbose=False)
+print(f"\nafter one gradient-descent step (lr = {args.lr}): loss = {new_loss.item():.3f}")
