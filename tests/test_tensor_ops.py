@@ -396,3 +396,14 @@ def test_gradcheck_catches_a_wrong_backward():
     report = check_gradients(lambda t: WrongSquare.apply(t).sum(), [np.array([1.0, 2.0, 3.0])])
     assert not report.ok and report.worst_index == (2,)
     assert report.analytic == pytest.approx(3.0) and report.numeric == pytest.approx(6.0)
+
+
+def test_diamond_graph_gradients(backend_name):
+    # c feeds out both directly and through d: backward must finish d before c.
+    a = Tensor(-4.0, dtype="float64", requires_grad=True)
+    c = a + 1
+    d = c * 3
+    out = c + (d + c) * c
+    out.backward()
+    # out = c + 4 c^2, d out / d a = 1 + 8 c = 1 + 8 (-3)
+    assert a.grad == pytest.approx(-23.0)

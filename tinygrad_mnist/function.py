@@ -45,6 +45,8 @@ class Function:
         fn.be = backends.current()
         fn.needs_grad = tuple(p.requires_grad for p in parents)
         data = fn.forward(*[p.data for p in parents], **kwargs)
+        if type(data) is not np.ndarray:  # NumPy turns 0-d results into scalars
+            data = np.asarray(data)
         out = Tensor._wrap(data)
         if is_grad_enabled() and any(fn.needs_grad):
             fn.parents = parents

@@ -147,6 +147,12 @@ class StepLR:
         self.epoch += 1
         self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "base_lr": self.base_lr}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epoch, self.base_lr = int(state["epoch"]), float(state["base_lr"])
+
 
 class CosineLR:
     """lr = min_lr + (base_lr - min_lr) (1 + cos(pi t / T)) / 2 over T steps (epochs or batches)."""
@@ -161,3 +167,9 @@ class CosineLR:
         self.t = min(self.t + 1, self.total)
         cos = (1 + math.cos(math.pi * self.t / self.total)) / 2
         self.optimizer.lr = self.min_lr + (self.base_lr - self.min_lr) * cos
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "base_lr": self.base_lr}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.t, self.base_lr = int(state["t"]), float(state["base_lr"])

@@ -170,6 +170,8 @@ class Tensor:
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            if type(g) is not np.ndarray:  # NumPy turns 0-d results into scalars
+                g = np.asarray(g, dtype=t.dtype)
             ctx = t._ctx
             if ctx is None or t._retain:  # a leaf (or a tensor asked to keep its grad)
                 t._accumulate(g, adopted)
@@ -204,18 +206,20 @@ class Tensor:
         Iterative depth-first search (an explicit stack), so deep graphs cannot hit Python's
         recursion limit."""
         order: list[Tensor] = []
-        seen: set[int] = {id(self)}
+        visited: set[int] = set()
         stack: list[tuple[Tensor, bool]] = [(self, False)]
         while stack:
-            t, done = stack.pop()
-            if done:
+            t, inputs_done = stack.pop()
+            if inputs_done:  # every input of t is already in `order`
                 order.append(t)
                 continue
+            if id(t) in visited:
+                continue
+            visited.add(id(t))
             stack.append((t, True))
             if t._ctx is not None:
                 for p in t._ctx.parents:
-                    if p.requires_grad and id(p) not in seen:
-                        seen.add(id(p))
+                    if p.requires_grad and id(p) not in visited:
                         stack.append((p, False))
         return order
 

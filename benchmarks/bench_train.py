@@ -1,0 +1,292 @@
+"""Training throughput of tinygrad_mnist against PyTorch, tinygrad, a hand-written NumPy MLP
+and the matmul-only ceiling; optionally the wall time to 98% MNIST test accuracy.
+
+Every (model, batch, optimizer) configuration trains each contender for the same number of
+steps on the same real MNIST batches; contenders take turns repeat by repeat, and the table
+shows medians (see tinygrad_mnist/benchmark.py for the exact rules). Each --threads value
+runs in its own process, with OMP_NUM_THREADS etc. set before numpy and torch load.
+
+Columns (samples per second, higher is better):
+  c, numpy        our library on that backend, public API (nn.MLP + optim + F.cross_entropy)
+  torch           PyTorch, same recipe, torch.set_num_threads(threads)
+  tinygrad        tinygrad from PyPI on its CPU device (needs clang; skipped when it fails)
+  np_by_hand      hand-written NumPy MLP, no autograd: the floor for our NumPy backend
+  mm_ceiling      just the step's matmuls by numpy.matmul: the most any step could reach
+Ratios: C/torch (the target is >= 2), C/ceiling, numpy backend / np_by_hand.
+
+For fair numpy/PyTorch numbers run with the OpenBLAS overrides of this machine unset:
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=. \\
+      python benchmarks/bench_train.py --data-dir ../shared/mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tinygrad_mnist import benchmark  # noqa: E402
+
+COLUMNS = [  # (contender, column title)
+    ("c", "c"),
+    ("numpy", "numpy"),
+    ("torch", "torch"),
+    ("tinygrad", "tinygrad"),
+    ("numpy_by_hand", "np_by_hand"),
+    ("matmul_ceiling", "mm_ceiling"),
+]
+RATIOS = [  # (title, numerator, denominator)
+    ("C/torch", "c", "torch"),
+    ("C/ceil", "c", "matmul_ceiling"),
+    ("np/hand", "numpy", "numpy_by_hand"),
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--model",
+        nargs="+",
+        default=["784,128,64,10", "784,512,256,10"],
+        help="layer sizes, comma separated; several models allowed",
+    )
+    ap.add_argument("--batch", type=int, nargs="+", default=[32, 128, 512])
+    ap.add_argument(
+        "--optimizer", nargs="+", choices=benchmark.OPTIMIZERS, default=list(benchmark.OPTIMIZERS)
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="one process per value, each with OMP_NUM_THREADS etc. set",
+    )
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="timed steps per repeat (default: ~8192 samples' worth)",
+    )
+    ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    ap.add_argument("--repeats", type=int, default=5, help="median over this many (>= 5)")
+    ap.add_argument(
+        "--contenders", nargs="+", choices=benchmark.CONTENDERS, default=list(benchmark.CONTENDERS)
+    )
+    ap.add_argument("--data-dir", default=None, help="directory of the MNIST files")
+    ap.add_argument(
+        "--time-to-98",
+        action="store_true",
+        help="also train the default recipe (C backend and PyTorch) to 98%% test "
+        "accuracy and report the wall time (one run per --threads value)",
+    )
+    ap.add_argument(
+        "--only-time-to-98",
+        action="store_true",
+        help="skip the throughput tables (implies --time-to-98)",
+    )
+    ap.add_argument("--json", metavar="PATH", help="also write all results as JSON here")
+    ap.add_argument("--worker-threads", type=int, help=argparse.SUPPRESS)  # internal
+    ap.add_argument("--worker-out", help=argparse.SUPPRESS)  # internal
+    args = ap.parse_args(argv)
+    if args.only_time_to_98:
+        args.time_to_98 = True
+    return args
+
+
+# ---------------------------------------------------------------- worker: one thread count
+def run_worker(args: argparse.Namespace) -> None:
+    """Measure every configuration at args.worker_threads threads; write JSON to worker_out."""
+    threads = args.worker_threads
+    benchmark.set_threads(threads)
+    out: dict[str, Any] = {"threads": threads, "environment": benchmark.environment()}
+    out["configs"], out["time_to_98"] = [], []
+    if not args.only_time_to_98:
+        for model in args.model:
+            for batch in args.batch:
+                for opt in args.optimizer:
+                    t0 = time.perf_counter()
+                    res = benchmark.measure_training(
+                        benchmark.parse_sizes(model),
+                        batch,
+                        opt,
+                        args.contenders,
+                        steps=args.steps,
+                        warmup=args.warmup,
+                        repeats=args.repeats,
+                        data_dir=args.data_dir,
+                        threads=threads,
+                    )
+                    out["configs"].append(res)
+                    print(
+                        f"  [{threads} thread(s)] {model} batch {batch} {opt}: "
+                        f"{time.perf_counter() - t0:.1f} s",
+                        flush=True,
+                    )
+    if args.time_to_98:
+        for framework in ("ours", "torch"):
+            try:
+                res = benchmark.time_to_accuracy(framework, 0.98, args.data_dir)
+            except benchmark.ContenderUnavailable as e:
+                res = {"framework": framework, "skipped": str(e)}
+            res["threads"] = threads
+            out["time_to_98"].append(res)
+            print(f"  [{threads} thread(s)] time to 98%, {framework}: done", flush=True)
+    with open(args.worker_out, "w") as f:
+        json.dump(out, f)
+
+
+def run_all(args: argparse.Namespace, argv: list[str]) -> list[dict[str, Any]]:
+    """One worker process per thread count; returns their results."""
+    results = []
+    for threads in args.threads:
+        env = dict(os.environ, **benchmark.thread_env(threads))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "result.json")
+            cmd = [
+                sys.executable,
+                os.path.abspath(__file__),
+                *argv,
+                "--worker-threads",
+                str(threads),
+                "--worker-out",
+                path,
+            ]
+            subprocess.run(cmd, env=env, check=True)
+            with open(path) as f:
+                results.append(json.load(f))
+    return results
+
+
+# ---------------------------------------------------------------- tables
+def _rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x / 1e3:.1f}k" if x < 1e6 else f"{x / 1e6:.2f}M"
+
+
+def _cell(res: dict[str, Any], name: str, key: str) -> float | None:
+    return res["results"][name][key] if name in res["results"] else None
+
+
+def print_tables(results: list[dict[str, Any]]) -> None:
+    configs = [c for r in results for c in r["configs"]]
+    if not configs:
+        return
+    head = f"{'thr':>3} {'model':<15} {'batch':>5} {'opt':<4} "
+    print("\nTraining throughput, samples/s (median of repeats)")
+    print(head + "".join(f"{t:>11}" for _, t in COLUMNS) + "".join(f"{t:>9}" for t, _, _ in RATIOS))
+    for c in configs:
+        cfg = c["config"]
+        model = ",".join(map(str, cfg["model"]))
+        line = f"{cfg['threads']:>3} {model:<15} {cfg['batch_size']:>5} {cfg['optimizer']:<4} "
+        line += "".join(f"{_rate(_cell(c, n, 'samples_per_s')):>11}" for n, _ in COLUMNS)
+        for _, a, b in RATIOS:
+            r = benchmark.ratio(c["results"], a, b)
+            line += f"{'-' if r is None else f'{r:.2f}x':>9}"
+        print(line)
+    print("\nOne training step, median latency in ms")
+    print(head + "".join(f"{t:>11}" for _, t in COLUMNS))
+    for c in configs:
+        cfg = c["config"]
+        model = ",".join(map(str, cfg["model"]))
+        line = f"{cfg['threads']:>3} {model:<15} {cfg['batch_size']:>5} {cfg['optimizer']:<4} "
+        for n, _ in COLUMNS:
+            ms = _cell(c, n, "step_ms")
+            line += f"{'-' if ms is None else f'{ms:.3f}':>11}"
+        print(line)
+    skipped = {n: why for c in configs for n, why in c["skipped"].items()}
+    for n, why in skipped.items():
+        print(f"skipped {n}: {why}")
+    c_vs_torch = [
+        r for c in configs if (r := benchmark.ratio(c["results"], "c", "torch")) is not None
+    ]
+    if c_vs_torch:
+        met = sum(r >= 2.0 for r in c_vs_torch)
+        print(
+            f"\nC vs PyTorch (same threads): target >= 2.00x met in {met}/{len(c_vs_torch)} "
+            f"rows; min {min(c_vs_torch):.2f}x, max {max(c_vs_torch):.2f}x"
+        )
+
+
+def print_time_to_98(results: list[dict[str, Any]]) -> None:
+    runs = [t for r in results for t in r["time_to_98"]]
+    if not runs:
+        return
+    print(
+        f"\nTime to 98% test accuracy, default `tinygrad-mnist train` recipe:\n  "
+        f"{benchmark.train_recipe()}"
+    )
+    print(
+        f"{'framework':<10} {'thr':>3} {'reached':>8} {'seconds':>8} {'epoch':>6} "
+        f"{'s/epoch':>8} {'best acc':>9} {'final acc':>9}"
+    )
+    for t in runs:
+        if "skipped" in t:
+            print(f"{t['framework']:<10} {t['threads']:>3} skipped: {t['skipped']}")
+            continue
+        epochs = t["epochs"]
+        per_epoch = epochs[-1]["seconds"] / len(epochs)
+        best = max(e["test_accuracy"] for e in epochs)
+        secs = "-" if t["seconds_to_target"] is None else f"{t['seconds_to_target']:.1f}"
+        name = "ours (C)" if t["framework"] == "ours" else t["framework"]
+        print(
+            f"{name:<10} {t['threads']:>3} {str(t['reached']):>8} {secs:>8} "
+            f"{t['epoch_reached'] or '-':>6} {per_epoch:>8.2f} {best:>9.4f} "
+            f"{epochs[-1]['test_accuracy']:>9.4f}"
+        )
+
+
+def print_environment(results: list[dict[str, Any]]) -> None:
+    for r in results:
+        env = r["environment"]
+        print(
+            f"\n[{r['threads']} thread(s)] numpy {env['numpy']}, torch {env['torch']}, "
+            f"C kernels {env.get('c_isa')} x{env.get('c_threads')}"
+        )
+        for lib in env["blas"]:
+            print("  threadpoolctl:", lib)
+    overrides = {
+        k: v
+        for k, v in results[0]["environment"]["env"].items()
+        if k.startswith("OPENBLAS_C") or k == "OPENBLAS_L2_SIZE"
+    }
+    if any(overrides.values()):
+        print(
+            f"note: {overrides} are set; they slow current numpy (and so numpy_by_hand, "
+            "mm_ceiling and our NumPy backend). For fair numbers: "
+            "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ..."
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.worker_threads is not None:
+        run_worker(args)
+        return 0
+    t0 = time.perf_counter()
+    results = run_all(args, argv)
+    print_environment(results)
+    print_tables(results)
+    print_time_to_98(results)
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "runs": results}, f, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

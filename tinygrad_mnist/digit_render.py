@@ -1,0 +1,166 @@
+"""Digits in the terminal, and your own digit image turned into the model's input.
+
+Drawing: `render_digit` turns a [H, W] image into text, one character per pixel column.
+
+    style "shade"  one character per pixel, darker shade for more ink: " ░▒▓█" (H rows)
+    style "half"   two pixels per character, top and bottom: " ▀▄█" (H/2 rows). Terminal
+                   characters are about twice as tall as wide, so this keeps the digit's shape
+                   but shows only ink or no ink (at half intensity).
+    style "ascii"  like "shade" with plain ASCII " .:-=+*#%@", for terminals without Unicode
+
+Reading an image: `load_grayscale` (any format Pillow reads) and `to_mnist_pixels` turn a
+photo or drawing into what MNIST digits look like: 28x28, light ink on a black background.
+`pixels_to_input` then normalises it exactly as the training data was. Pillow comes with the
+`plot` extra and is imported only when an image is read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .data.mnist import flatten, normalize
+from .plots import MissingPlotExtraError
+
+SIDE = 28
+STYLES = ("shade", "half", "ascii")
+SHADE_CHARS = " ░▒▓█"
+ASCII_CHARS = " .:-=+*#%@"
+# Half blocks, indexed by (top has ink) * 2 + (bottom has ink).
+HALF_CHARS = (" ", "▄", "▀", "█")
+UNICODE_FRAME = "┌─┐│└┘"
+ASCII_FRAME = "+-+|++"
+# Refuse images larger than this before decoding them: a small file can claim a huge size.
+MAX_PIXELS = 4096 * 4096
+
+
+class ImageInputError(ValueError):
+    """An image file cannot be used as a digit; the message names the file and the reason."""
+
+
+def render_digit(pixels: np.ndarray, style: str = "shade", frame: bool = False) -> str:
+    """Text picture of `pixels` [H, W] (0 = background, 255 = full ink; uint8 or floats).
+
+    Returns H lines of W characters ("half": ceil(H/2) lines) joined by newlines, with no
+    trailing newline. `frame=True` draws a box around it, so blank rows and columns show.
+    """
+    if style not in STYLES:
+        raise ValueError(f"render_digit: style must be one of {STYLES}, got {style!r}")
+    ink = np.clip(np.asarray(pixels, dtype=np.float64) / 255.0, 0.0, 1.0)
+    if ink.ndim != 2:
+        raise ValueError(f"render_digit: need a 2-D image [H, W], got shape {ink.shape}")
+    if style == "half":
+        on = ink >= 0.5
+        if len(on) % 2:  # an odd last row gets an empty partner below it
+            on = np.vstack([on, np.zeros((1, on.shape[1]), dtype=bool)])
+        codes = 2 * on[0::2].astype(int) + on[1::2].astype(int)
+        lines = ["".join(HALF_CHARS[c] for c in row) for row in codes]
+    else:
+        chars = SHADE_CHARS if style == "shade" else ASCII_CHARS
+        # Round to the nearest level, so that 0 is blank and 255 is the darkest character.
+        levels = np.rint(ink * (len(chars) - 1)).astype(int)
+        lines = ["".join(chars[v] for v in row) for row in levels]
+    if frame:
+        tl, h, tr, v, bl, br = ASCII_FRAME if style == "ascii" else UNICODE_FRAME
+        width = ink.shape[1]
+        lines = [tl + h * width + tr] + [v + line + v for line in lines] + [bl + h * width + br]
+    return "\n".join(lines)
+
+
+def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file as grayscale uint8 [H, W] (0 black, 255 white).
+
+    Transparent pixels count as white paper. Raises `ImageInputError` with a clear message if
+    the file is missing, is not an image, is truncated or corrupt, or is absurdly large, and
+    `MissingPlotExtraError` if Pillow is not installed.
+    """
+    try:
+        from PIL import Image
+    except ImportError:
+        raise MissingPlotExtraError("Pillow", "Reading an image file") from None
+    path = Path(path)
+    if not path.exists():
+        raise ImageInputError(f"{path}: no such file")
+    if not path.is_file():
+        raise ImageInputError(f"{path}: not a file")
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise ImageInputError(
+                    f"{path}: image is {width} x {height} pixels; at most {MAX_PIXELS} pixels "
+                    "are accepted. Crop or shrink it first."
+                )
+            img.load()  # decode now: a truncated or corrupt file fails here, not later
+            if "A" in img.getbands() or "transparency" in img.info:
+                # A drawing app's transparent background would turn black in plain "L";
+                # put the image on white paper first.
+                rgba = img.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(paper, rgba)
+            return np.asarray(img.convert("L"), dtype=np.uint8)
+    except Image.UnidentifiedImageError:
+        raise ImageInputError(
+            f"{path}: not an image file Pillow can read (try PNG or JPEG)"
+        ) from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        if isinstance(e, ImageInputError):
+            raise
+        # Pillow reports truncated or corrupt data as OSError (and, for a few formats,
+        # SyntaxError or ValueError).
+        raise ImageInputError(f"{path}: cannot decode the image ({e})") from None
+
+
+def has_white_background(gray: np.ndarray) -> bool:
+    """True if the pixels on the image's border are light on average (mean > 127.5).
+
+    The border is nearly always background, so this tells dark-ink-on-paper images (which
+    must be inverted to look like MNIST) from light-on-dark ones.
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+    return float(border.mean()) > 127.5
+
+
+def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
+    """A grayscale image uint8 [H, W] (H, W >= 28) as an MNIST-like digit uint8 [28, 28].
+
+    Light-background images are inverted, so ink is bright on dark like MNIST. The image is
+    then padded to a square with its background colour (so the digit keeps its aspect ratio)
+    and resized to 28x28 with antialiasing. Raises `ImageInputError` if it is too small.
+    """
+    gray = np.asarray(gray, dtype=np.uint8)
+    if gray.ndim != 2:
+        raise ImageInputError(f"need a grayscale image [H, W], got shape {gray.shape}")
+    height, width = gray.shape
+    if height < SIDE or width < SIDE:
+        raise ImageInputError(
+            f"image is {width} x {height} pixels; it must be at least {SIDE} x {SIDE}"
+        )
+    if has_white_background(gray):
+        gray = 255 - gray
+    if height == width == SIDE:
+        return gray.copy()
+    side = max(height, width)
+    background = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).mean()
+    square = np.full((side, side), round(float(background)), dtype=np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = gray
+
+    try:
+        from PIL import Image
+    except ImportError:
+        raise MissingPlotExtraError("Pillow", "Resizing an image") from None
+    # LANCZOS averages over all the source pixels under each output pixel, so thin strokes
+    # become gray instead of vanishing (which plain subsampling would do).
+    small = Image.fromarray(square).resize((SIDE, SIDE), Image.LANCZOS)
+    return np.asarray(small, dtype=np.uint8)
+
+
+def pixels_to_input(pixels: np.ndarray) -> np.ndarray:
+    """uint8 [28, 28] -> float32 [784] in [-1, 1], normalised exactly like the training data."""
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    if pixels.shape != (SIDE, SIDE):
+        raise ValueError(f"pixels_to_input: need [{SIDE}, {SIDE}], got {pixels.shape}")
+    return flatten(normalize(pixels[None]))[0]

@@ -1,0 +1,153 @@
+"""Drawing a computation graph (of scalar `Value`s or of `Tensor`s) as Graphviz DOT text.
+
+Seeing the graph is the quickest way to understand backward(): every value is a box with
+its data and grad, every operation a small circle, and arrows run from inputs through the
+op to its result. We only produce DOT text ourselves; turning it into a picture needs the
+`dot` program from Graphviz, which is optional (no Python package needed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+RANKDIRS = ("LR", "RL", "TB", "BT")
+FORMATS = ("svg", "png", "pdf", "dot")
+NO_GRAPHVIZ = (
+    "Graphviz is not installed: the `dot` program was not found on PATH, so {path} could "
+    "not be rendered. Install it with `apt-get install graphviz` (Debian/Ubuntu) or "
+    "`brew install graphviz` (macOS), or paste the DOT text from {dot_path} into an online "
+    "Graphviz viewer."
+)
+
+
+def escape_record(text: str) -> str:
+    """Escape text for a field of a record label: \\ and " for the DOT string, and the
+    characters that records treat as structure ({ } | < >)."""
+    for ch in '\\"{}|<>':
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", "\\n")
+
+
+def escape_plain(text: str) -> str:
+    """Escape text for an ordinary quoted DOT label (only \\ and " are special there)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _inputs_and_op(node: Any) -> tuple[tuple[Any, ...], str]:
+    """The nodes a node was computed from, and the op's name ('' for a leaf).
+
+    A scalar Value keeps them as `_prev` / `_op`; a Tensor keeps the Function that made
+    it in `_ctx`, whose `.parents` are its inputs and whose class name is the op.
+    """
+    if hasattr(node, "_prev"):
+        return tuple(node._prev), node._op
+    ctx = getattr(node, "_ctx", None)
+    if ctx is None:
+        return (), ""
+    return tuple(ctx.parents), type(ctx).__name__
+
+
+def _few_numbers(array: Any, count: int = 4) -> str:
+    flat = array.reshape(-1)
+    shown = ", ".join(f"{float(v):.4g}" for v in flat[:count])
+    return f"[{shown}{', ...' if flat.size > count else ''}]"
+
+
+def _record_label(node: Any) -> str:
+    """Fields of a value's box: optional label, then data and grad."""
+    fields = [node.label] if getattr(node, "label", "") else []
+    if hasattr(node, "_prev"):  # scalar Value
+        fields += [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
+    else:  # Tensor: its size and type, then only a few numbers of data and grad
+        fields.append(f"shape {tuple(node.shape)} {node.dtype}")
+        fields.append(f"data {_few_numbers(node.data)}")
+        grad = "None" if node.grad is None else _few_numbers(node.grad)
+        fields.append(f"grad {grad}")
+    return "{ " + " | ".join(escape_record(f) for f in fields) + " }"
+
+
+class DotGraph:
+    """Graphviz DOT source of a graph; print it, or render() it to an SVG/PNG file."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __str__(self) -> str:
+        return self.source
+
+    def _repr_svg_(self) -> str | None:
+        # Jupyter shows this inline; None (no Graphviz) makes it fall back to the text.
+        dot = shutil.which("dot")
+        if dot is None:
+            return None
+        run = subprocess.run([dot, "-Tsvg"], input=self.source, capture_output=True, text=True)
+        return run.stdout if run.returncode == 0 else None
+
+    def render(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
+        """Write the picture to `path` (format from its suffix unless given) and return it.
+
+        The .dot source is always written beside it first, so it is there to look at even
+        when Graphviz is missing. Both files are replaced atomically (no half-written file).
+        """
+        path = Path(path)
+        fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+        if fmt not in FORMATS:
+            raise ValueError(f"unsupported format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        dot_path = path if fmt == "dot" else path.with_suffix(".dot")
+        if fmt != "dot" and dot_path == path:
+            raise ValueError(f"{path} would be overwritten by its own .dot source")
+        _write_atomically(dot_path, self.source.encode())
+        if fmt == "dot":
+            return path
+        dot = shutil.which("dot")
+        if dot is None:
+            raise RuntimeError(NO_GRAPHVIZ.format(path=path, dot_path=dot_path))
+        run = subprocess.run([dot, f"-T{fmt}", str(dot_path)], capture_output=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"dot failed on {dot_path}: {run.stderr.decode().strip()}")
+        _write_atomically(path, run.stdout)
+        return path
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    # Write a temporary file in the same directory, then rename it over the target: a
+    # reader never sees a half-written file, even if we are interrupted.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def draw_dot(root: Any, rankdir: str = "LR") -> DotGraph:
+    """The graph that produced `root` (a Value or a Tensor): boxes for values, circles for
+    ops, and edges input -> op -> result. rankdir "LR" lays it out left to right."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    names: dict[int, str] = {}  # id(node) -> DOT node name, in the order we find them
+    found: list[Any] = []
+    stack = [root]
+    while stack:  # an explicit stack, so deep graphs don't hit the recursion limit
+        node = stack.pop()
+        if id(node) not in names:
+            names[id(node)] = f"v{len(found)}"
+            found.append(node)
+            stack.extend(reversed(_inputs_and_op(node)[0]))
+
+    lines = ["digraph G {", f"  rankdir={rankdir};", '  node [fontname="Helvetica"];']
+    for node in found:
+        name = names[id(node)]
+        lines.append(f'  {name} [shape=record, label="{_record_label(node)}"];')
+        inputs, op = _inputs_and_op(node)
+        if inputs:
+            lines.append(f'  {name}_op [shape=circle, label="{escape_plain(op)}"];')
+            lines += [f"  {names[id(child)]} -> {name}_op;" for child in inputs]
+            lines.append(f"  {name}_op -> {name};")
+    lines.append("}")
+    return DotGraph("\n".join(lines) + "\n")

@@ -1,0 +1,217 @@
+"""Pictures of a training run: learning curves, confusion matrix, mistakes, first-layer weights.
+
+Plotting is optional. matplotlib (and Pillow, for reading your own digit images) come with the
+`plot` extra, so `import tinygrad_mnist` never imports them: each function here imports
+matplotlib when it is called, and without it raises `MissingPlotExtraError`, whose message
+says how to install it.
+
+We draw on a bare `matplotlib.figure.Figure`, which renders with the Agg backend (PNG, no
+window) and never touches pyplot's global state, so nothing here opens a window or needs a
+display. Each PNG is rendered into memory first and then written with `write_bytes_atomic`,
+so an interrupted run never leaves half a PNG behind.
+
+plot_curves(metrics, path)                     loss and accuracy per epoch, train and test
+plot_confusion(confusion, path)                10x10 counts: true class x predicted class
+plot_misclassified(images, labels, preds, probs, path, n=25)   the most confident mistakes
+plot_first_layer(weight, path, n=None)         each first-layer unit's weights as a 28x28 image
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .data.atomic_file import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+INSTALL_HINT = 'pip install "tinygrad-mnist[plot]"  (or  pip install ".[plot]"  from a checkout)'
+# Dots per inch of the saved PNGs: small files that still read well in a README.
+DPI = 90
+IMAGE_SIDE = 28
+
+
+class MissingPlotExtraError(ImportError):
+    """matplotlib or Pillow is not installed; the message says how to install them."""
+
+    def __init__(self, package: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs {package}, which is not installed. Install it with: {INSTALL_HINT}")
+        self.package = package
+
+
+def require_matplotlib() -> None:
+    """Raise `MissingPlotExtraError` unless matplotlib can be imported.
+
+    Call it before a long computation whose result is going to be plotted, so a missing
+    package is reported at the start rather than after the work.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingPlotExtraError("matplotlib", "Plotting") from None
+
+
+def _new_figure(width_in: float, height_in: float) -> Figure:
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width_in, height_in), layout="constrained")
+
+
+def _save_png(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Render `fig` to PNG bytes in memory, then write them to `path` in one atomic step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    write_bytes_atomic(path, buf.getvalue())
+    return path
+
+
+def epoch_series(metrics: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The per-epoch numbers of a metrics dict as arrays of length E (the number of epochs).
+
+    Accepts the metrics JSON written by `train`, whose "epochs" is a list of per-epoch dicts
+    with "train_loss", "train_acc", "test_loss" and "test_acc". Missing keys are left out.
+    """
+    epochs = metrics.get("epochs")
+    if not isinstance(epochs, Sequence) or not epochs:
+        raise ValueError("metrics have no per-epoch records (expected a non-empty 'epochs' list)")
+    keys = ("train_loss", "train_acc", "test_loss", "test_acc")
+    series = {}
+    for key in keys:
+        values = [e.get(key) for e in epochs]
+        if all(v is not None for v in values):
+            series[key] = np.asarray(values, dtype=np.float64)
+    series["epoch"] = np.asarray(
+        [e.get("epoch", i + 1) for i, e in enumerate(epochs)], dtype=np.float64
+    )
+    return series
+
+
+def plot_curves(metrics: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Two panels: loss per epoch and accuracy (%) per epoch, each for train and test.
+
+    `metrics` is the dict of the metrics JSON (see `epoch_series`). Returns `path`.
+    """
+    s = epoch_series(metrics)
+    fig = _new_figure(9, 3.6)
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for split, style in (("train", "-o"), ("test", "--s")):
+        if f"{split}_loss" in s:
+            loss_ax.plot(s["epoch"], s[f"{split}_loss"], style, label=split, markersize=4)
+        if f"{split}_acc" in s:
+            acc_ax.plot(s["epoch"], 100 * s[f"{split}_acc"], style, label=split, markersize=4)
+    loss_ax.set(title="Cross-entropy loss", xlabel="epoch", ylabel="loss")
+    acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        # Epochs are whole numbers; don't label 1.5.
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    return _save_png(fig, path)
+
+
+def plot_confusion(confusion: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    """Heat map of a confusion matrix [C, C] with each count written in its cell.
+
+    confusion[i, j] = how many examples of true class i were predicted as class j, so the
+    diagonal holds the correct answers. Returns `path`.
+    """
+    confusion = np.asarray(confusion)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"plot_confusion: need a square matrix, got shape {confusion.shape}")
+    n_classes = confusion.shape[0]
+    total = int(confusion.sum())
+    accuracy = np.trace(confusion) / total if total else 0.0
+    fig = _new_figure(6.4, 5.6)
+    ax = fig.subplots()
+    # On a linear scale the diagonal dominates the colours; the small off-diagonal counts
+    # stay readable because every cell also shows its number.
+    im = ax.imshow(confusion, cmap="Blues")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="count")
+    threshold = confusion.max() / 2
+    for i in range(n_classes):
+        for j in range(n_classes):
+            count = int(confusion[i, j])
+            color = "white" if count > threshold else "black"  # readable on dark cells
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=color)
+    ticks = range(n_classes)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    ax.set_title(f"Confusion matrix: {total} examples, accuracy {100 * accuracy:.2f}%")
+    return _save_png(fig, path)
+
+
+def plot_misclassified(
+    images: np.ndarray,
+    labels: np.ndarray,
+    preds: np.ndarray,
+    probs: np.ndarray,
+    path: str | os.PathLike[str],
+    n: int = 25,
+) -> Path:
+    """A grid of up to `n` misclassified digits, each titled "true 3 / pred 5 (0.87)".
+
+    images: [N, 28, 28] or [N, 784] (uint8 0..255, or floats); labels, preds: [N] classes;
+    probs: [N], the probability the model gave its prediction. The mistakes shown are the
+    most confident ones (highest probs first): they are the most instructive. Returns `path`.
+    """
+    images = np.asarray(images).reshape(len(images), IMAGE_SIDE, IMAGE_SIDE)
+    labels, preds, probs = np.asarray(labels), np.asarray(preds), np.asarray(probs)
+    if not len(labels) == len(preds) == len(probs) == len(images):
+        raise ValueError("plot_misclassified: images, labels, preds and probs differ in length")
+    wrong = np.flatnonzero(labels != preds)
+    wrong = wrong[np.argsort(-probs[wrong], kind="stable")][:n]
+    cols = max(1, math.ceil(math.sqrt(n)))
+    rows = max(1, math.ceil(n / cols))
+    fig = _new_figure(1.45 * cols, 1.6 * rows + 0.4)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).reshape(-1)
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, i in zip(axes, wrong):
+        ax.imshow(images[i], cmap="gray_r")  # dark ink on white, like on paper
+        ax.set_title(f"true {labels[i]} / pred {preds[i]} ({probs[i]:.2f})", fontsize=8)
+    fig.suptitle(f"Misclassified test digits, most confident first ({len(wrong)} shown)")
+    return _save_png(fig, path)
+
+
+def plot_first_layer(
+    weight: np.ndarray, path: str | os.PathLike[str], n: int | None = None
+) -> Path:
+    """Each row of a first-layer weight matrix [out, 784] drawn as a 28x28 image, in a grid.
+
+    Row k holds the weights unit k puts on each pixel, so its image shows the pattern the unit
+    responds to. Red is positive, blue negative, white zero; each image is scaled to its own
+    largest |weight|, so that weak units' patterns are visible too. `n` limits how many rows
+    are shown (all by default). Returns `path`.
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.ndim != 2 or weight.shape[1] != IMAGE_SIDE * IMAGE_SIDE:
+        raise ValueError(
+            f"plot_first_layer: need weight [out, {IMAGE_SIDE * IMAGE_SIDE}], got {weight.shape}"
+        )
+    units = weight[: n if n is not None else len(weight)]
+    cols = max(1, math.ceil(math.sqrt(len(units))))
+    rows = max(1, math.ceil(len(units) / cols))
+    side = min(0.75, 10 / cols)  # inches per image: a 128-unit layer still fits ~9 inches
+    fig = _new_figure(side * cols, side * rows + 0.5)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).reshape(-1)
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, w in zip(axes, units):
+        limit = np.abs(w).max() or 1.0  # symmetric limits put zero at the colormap's white
+        ax.imshow(w.reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.suptitle(
+        f"First-layer weights: {len(units)} of {len(weight)} units (red +, blue -)",
+        fontsize=10,
+    )
+    return _save_png(fig, path)
