@@ -4,6 +4,7 @@
  *   backward: dz = act'(y) * dy        (every activation here has a derivative in terms of y)
  *             dx = dz @ w,  dw = dz^T @ x,  db = sum over the batch of dz
  *
+ * act(z):   relu: max(z, 0);  sigmoid: 1 / (1 + e^-z);  tanh;  leaky_relu: z or slope * z.
  * act'(y):  relu: [y > 0];  sigmoid: y (1 - y);  tanh: 1 - y^2;  leaky_relu: 1 or slope.
  *
  * Fusion: the forward GEMM calls an *epilogue* on each tile of y right after computing it
@@ -16,14 +17,26 @@
 #include "gemm/gemm.h"
 #include "kernels.h"
 
-#define DEFINE_LINEAR(T, SUF, EXP, TANH)                                                    \
-    static T act_##SUF(T z, int act, T slope) {                                             \
+#define DEFINE_LINEAR(T, SUF, EXP, TANH, FABS)                                              \
+    /* y[j] = act(y[j]) over one row; the switch is outside the loops */                    \
+    static void act_row_##SUF(T *y, int64_t n, int act, T slope) {                          \
         switch (act) {                                                                      \
-            case 1: return z > 0 ? z : 0;                                                   \
-            case 2: return z >= 0 ? 1 / (1 + EXP(-z)) : EXP(z) / (1 + EXP(z));              \
-            case 3: return TANH(z);                                                         \
-            case 4: return z > 0 ? z : slope * z;                                           \
-            default: return z;                                                              \
+            case 1:                                                                         \
+                for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : 0;                 \
+                break;                                                                      \
+            case 2: /* e = exp(-|z|) cannot overflow; (z >= 0 ? 1 : e) / (1 + e) is a */    \
+                for (int64_t j = 0; j < n; j++) { /* select, not an unpredictable branch */ \
+                    T e = EXP(-FABS(y[j]));                                                 \
+                    y[j] = (y[j] >= 0 ? 1 : e) / (1 + e);                                   \
+                }                                                                           \
+                break;                                                                      \
+            case 3:                                                                         \
+                for (int64_t j = 0; j < n; j++) y[j] = TANH(y[j]);                          \
+                break;                                                                      \
+            case 4:                                                                         \
+                for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : slope * y[j];      \
+                break;                                                                      \
+            default: break;                                                                 \
         }                                                                                   \
     }                                                                                       \
     static T act_grad_##SUF(T y, int act, T slope) {                                        \
@@ -49,10 +62,7 @@
             T *yi = y + i * ldy;                                                            \
             if (b)                                                                          \
                 for (int64_t j = 0; j < n; j++) yi[j] += b[j];                              \
-            if (e->act == 1)                                                                \
-                for (int64_t j = 0; j < n; j++) yi[j] = yi[j] > 0 ? yi[j] : 0;              \
-            else if (e->act != 0)                                                           \
-                for (int64_t j = 0; j < n; j++) yi[j] = act_##SUF(yi[j], e->act, e->slope); \
+            act_row_##SUF(yi, n, e->act, e->slope);                                         \
         }                                                                                   \
     }                                                                                       \
     void tg_linear_forward_##SUF(int64_t B, int64_t IN, int64_t OUT, const T *x, const T *w, \
@@ -88,5 +98,5 @@
         tg_gemm_##SUF(OUT, IN, B, dz, 1, x, 0, dw, NULL, NULL);         /* dz^T @ x */       \
     }
 
-DEFINE_LINEAR(float, f32, expf, tanhf)
-DEFINE_LINEAR(double, f64, exp, tanh)
+DEFINE_LINEAR(float, f32, expf, tanhf, fabsf)
+DEFINE_LINEAR(double, f64, exp, tanh, fabs)

@@ -115,7 +115,7 @@ def test_truncated_file(saved, keep):
 def test_text_file(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("this is not a model\n")
-    with pytest.raises(ModelFileError, match="cannot read it as an .npz"):
+    with pytest.raises(ModelFileError, match="does not start like a zip archive"):
         load_model(path)
 
 

@@ -166,6 +166,10 @@ def _read_npz(path: PathLike, expected_format: str) -> tuple[dict[str, Any], dic
         raise ModelFileError(f"{path}: no such file")
     if not path.is_file():
         raise ModelFileError(f"{path}: not a file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":  # every .npz is a zip archive, and zips start so
+        raise ModelFileError(f"{path}: not an .npz file (it does not start like a zip archive)")
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):

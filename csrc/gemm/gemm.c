@@ -15,6 +15,9 @@
 /* Cache blocking (elements). KC x NR of packed B (the panel the microkernel sweeps over all of
  * A's panels) stays in the 48 KB L1; MC x KC of packed A stays in the 1 MB L2. */
 enum { GEMM_KC = 256, GEMM_MC = 128, GEMM_NC = 4096 };
+/* x @ w^T with at most this many outputs goes to the ISA's dot-product kernel, if it has one
+ * (K must be long enough for the horizontal sums at the end of each dot to amortize). */
+enum { DOT_NT_MAX_N = 16, DOT_NT_MIN_K = 32 };
 
 /* ---------------------------------------------------------------- ISA selection ---------- */
 
@@ -40,6 +43,7 @@ static int best_isa(void) {
 
 static _Atomic int g_isa = TG_ISA_GENERIC;
 static _Atomic int g_threads = 1;
+static int g_path = -1; /* TINYGRAD_GEMM_PATH=packed|direct forces a driver (benchmarks) */
 static once_flag g_init_once = ONCE_FLAG_INIT;
 
 /* Read TINYGRAD_ISA (generic|avx2|avx512) and TINYGRAD_NUM_THREADS once, at the first call. */
@@ -54,6 +58,8 @@ static void init_from_env(void) {
         if (want >= 0 && isa_supported(want)) isa = want;
     }
     g_isa = isa;
+    s = getenv("TINYGRAD_GEMM_PATH");
+    if (s) g_path = !strcmp(s, "direct");
     s = getenv("TINYGRAD_NUM_THREADS");
     if (s && atoi(s) > 0) tg_set_num_threads(atoi(s));
 }
@@ -91,15 +97,18 @@ static int threads_for(int64_t M, int64_t N, int64_t K) {
     return (n > 1 && 2.0 * M * N * K >= 4e6) ? n : 1;
 }
 
-/* Packing copies M*K + K*N elements to speed up M*N*K multiply-adds. It pays when all three
- * dimensions are large; when one is tiny (N=10 outputs, K=10 inputs, M=10 rows) the direct
- * path, which reads A and B in place, is faster. */
-static int use_direct(int64_t M, int64_t N, int64_t K, int mr, int nr) {
-    (void)mr;
-    (void)nr;
-    const char *s = getenv("TINYGRAD_GEMM_PATH"); /* benchmark/debug override */
-    if (s) return !strcmp(s, "direct");
-    return M <= 16 || N <= 16 || K <= 16;
+/* Which driver? Packing copies M*K + K*N elements so that the microkernel reads memory in
+ * order; it pays off on big operands (TLB and cache misses of strided rows). Measured on the
+ * MLP shapes (Zen 5), the direct driver is faster when one dimension is tiny (N=10 outputs,
+ * K=10 inputs, M=10 rows: packing costs as much as the arithmetic it speeds up), and when
+ * A and B together fit in about 2 MB (L2 + a bit of L3: the rows of A stay cached while each
+ * B panel sweeps over them); up to 4 MB if A is not transposed (a transposed A is read with
+ * a stride of M elements, one cache line per step of p, which packing avoids). */
+static int use_direct(int64_t M, int64_t N, int64_t K, int transA, size_t elem_size) {
+    if (g_path >= 0) return g_path;
+    if (M <= 16 || N <= 16 || K <= 16) return 1;
+    const double bytes = (double)(M * K + K * N) * (double)elem_size, MB = 1024.0 * 1024.0;
+    return bytes <= 2 * MB || (!transA && bytes <= 4 * MB);
 }
 
 static const tg_kernel_f32 *kernel_for_isa_f32(int isa) {

@@ -39,16 +39,25 @@ typedef void (*tg_pack_bt_f32)(const float *src, int64_t lds, int n, int64_t kc,
 typedef void (*tg_pack_bt_f64)(const double *src, int64_t lds, int n, int64_t kc, int nr,
                                double *dst);
 
-/* One ISA's microkernel, its tile size, and its optional transposing packer. */
+/* Optional kernel for thin C (M,N) = A (M,K) @ B (N,K)^T with tiny N (output layer): dot
+ * products of contiguous rows, no packing. NULL: the driver uses the general path. */
+typedef void (*tg_dot_nt_f32)(int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+                              float *C);
+typedef void (*tg_dot_nt_f64)(int64_t M, int64_t N, int64_t K, const double *A,
+                              const double *B, double *C);
+
+/* One ISA's microkernel, its tile size, and its optional helpers. */
 typedef struct {
     int mr, nr;
     tg_ukr_f32 ukr;
     tg_pack_bt_f32 pack_bt;
+    tg_dot_nt_f32 dot_nt;
 } tg_kernel_f32;
 typedef struct {
     int mr, nr;
     tg_ukr_f64 ukr;
     tg_pack_bt_f64 pack_bt;
+    tg_dot_nt_f64 dot_nt;
 } tg_kernel_f64;
 
 /* microkernel_avx512.c, microkernel_avx2.c, microkernel_generic.c */

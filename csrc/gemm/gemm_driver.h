@@ -146,7 +146,13 @@ void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const 
     }
     const FN(tg_kernel) *kern = FN(kernel_for_isa)(tg_get_isa());
     const int nthreads = threads_for(M, N, K);
-    if (use_direct(M, N, K, kern->mr, kern->nr))
+    if (kern->dot_nt && !transA && transB && N <= DOT_NT_MAX_N && K >= DOT_NT_MIN_K &&
+        g_path < 0) { /* thin x @ w^T (output layer): dot products, no packing */
+        kern->dot_nt(M, N, K, A, B, C);
+        if (epi) epi(C, N, M, N, 0, ctx);
+        return;
+    }
+    if (use_direct(M, N, K, transA, sizeof(T)))
         FN(gemm_direct)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
     else
         FN(gemm_packed)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);

@@ -32,13 +32,13 @@ INLINE AVX2 void body_f32(const int m, const int nv, const int arow, int64_t k,
     const __m256i mk0 = lane_mask32(n), mk1 = lane_mask32(n - 8);
     const int full = n >= 8 * nv; /* no masking needed */
 #define DECL(i)                                                                             \
-    __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();                        \
+    __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();                    \
     const float *a##i = a + (m > i ? i : 0) * rsa;
     ROWS(DECL)
 #undef DECL
 #define FMA(i)                                                                              \
     if (m > i) {                                                                            \
-        __m256 ai = _mm256_broadcast_ss(arow ? &a##i[p] : &a[i]);                            \
+        __m256 ai = _mm256_broadcast_ss(arow ? &a##i[p] : &a[i]);                           \
         c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                                         \
         if (nv > 1) c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                             \
     }
@@ -53,12 +53,12 @@ INLINE AVX2 void body_f32(const int m, const int nv, const int arow, int64_t k,
 #define STORE(i)                                                                            \
     if (m > i) {                                                                            \
         STORE1(c + i * ldc, mk0, c##i##0);                                                  \
-        if (nv > 1) STORE1(c + i * ldc + 8, mk1, c##i##1);                               \
+        if (nv > 1) STORE1(c + i * ldc + 8, mk1, c##i##1);                                  \
     }
 #define STORE1(ci, mk, r)                                                                   \
     do {                                                                                    \
-        if (full) _mm256_storeu_ps(ci, beta ? _mm256_add_ps(r, _mm256_loadu_ps(ci)) : r);       \
-        else _mm256_maskstore_ps(ci, mk, beta ? _mm256_add_ps(r, _mm256_maskload_ps(ci, mk)) : r);    \
+        if (full) _mm256_storeu_ps(ci, beta ? _mm256_add_ps(r, _mm256_loadu_ps(ci)) : r);   \
+        else _mm256_maskstore_ps(ci, mk, beta ? _mm256_add_ps(r, _mm256_maskload_ps(ci, mk)) : r); \
     } while (0)
     ROWS(STORE)
 #undef STORE
@@ -96,13 +96,13 @@ INLINE AVX2 void body_f64(const int m, const int nv, const int arow, int64_t k,
     const __m256i mk0 = lane_mask64(n), mk1 = lane_mask64(n - 4);
     const int full = n >= 4 * nv; /* no masking needed */
 #define DECL(i)                                                                             \
-    __m256d c##i##0 = _mm256_setzero_pd(), c##i##1 = _mm256_setzero_pd();                       \
+    __m256d c##i##0 = _mm256_setzero_pd(), c##i##1 = _mm256_setzero_pd();                   \
     const double *a##i = a + (m > i ? i : 0) * rsa;
     ROWS(DECL)
 #undef DECL
 #define FMA(i)                                                                              \
     if (m > i) {                                                                            \
-        __m256d ai = _mm256_broadcast_sd(arow ? &a##i[p] : &a[i]);                           \
+        __m256d ai = _mm256_broadcast_sd(arow ? &a##i[p] : &a[i]);                          \
         c##i##0 = _mm256_fmadd_pd(ai, b0, c##i##0);                                         \
         if (nv > 1) c##i##1 = _mm256_fmadd_pd(ai, b1, c##i##1);                             \
     }
@@ -117,12 +117,12 @@ INLINE AVX2 void body_f64(const int m, const int nv, const int arow, int64_t k,
 #define STORE(i)                                                                            \
     if (m > i) {                                                                            \
         STORE1(c + i * ldc, mk0, c##i##0);                                                  \
-        if (nv > 1) STORE1(c + i * ldc + 4, mk1, c##i##1);                               \
+        if (nv > 1) STORE1(c + i * ldc + 4, mk1, c##i##1);                                  \
     }
 #define STORE1(ci, mk, r)                                                                   \
     do {                                                                                    \
-        if (full) _mm256_storeu_pd(ci, beta ? _mm256_add_pd(r, _mm256_loadu_pd(ci)) : r);       \
-        else _mm256_maskstore_pd(ci, mk, beta ? _mm256_add_pd(r, _mm256_maskload_pd(ci, mk)) : r);    \
+        if (full) _mm256_storeu_pd(ci, beta ? _mm256_add_pd(r, _mm256_loadu_pd(ci)) : r);   \
+        else _mm256_maskstore_pd(ci, mk, beta ? _mm256_add_pd(r, _mm256_maskload_pd(ci, mk)) : r); \
     } while (0)
     ROWS(STORE)
 #undef STORE
@@ -151,5 +151,5 @@ static AVX2 void ukr_avx2_f64(int64_t k, const double *a, int64_t rsa, int64_t c
     }
 }
 
-const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, NULL};
-const tg_kernel_f64 tg_kernel_avx2_f64 = {MR64, 4 * NV64, ukr_avx2_f64, NULL};
+const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, NULL, NULL};
+const tg_kernel_f64 tg_kernel_avx2_f64 = {MR64, 4 * NV64, ukr_avx2_f64, NULL, NULL};

@@ -22,7 +22,10 @@
 /* ---------- f32: MR = 8, NR = 32 ---------- */
 enum { MR32 = 8, NV32 = 2 };
 
-static AVX512 __mmask16 mask16(int n) { return n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+/* lane j of the mask is set when j < n (n may be <= 0 or >= 16) */
+static AVX512 __mmask16 mask16(int n) {
+    return n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
+}
 
 /* The accumulators are named variables, not an array: GCC keeps an array of vectors in
  * memory (a store per iteration), while named variables stay in registers. ROWS(X) applies
@@ -36,7 +39,7 @@ INLINE AVX512 void body_f32(const int m, const int nv, const int arow, int64_t k
                             int64_t ldb, float *c, int64_t ldc, int n, int beta) {
     const __mmask16 mk0 = mask16(n), mk1 = mask16(n - 16);
 #define DECL(i)                                                                             \
-    __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();                  \
+    __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();                    \
     const float *a##i = a + (m > i ? i : 0) * rsa;
     ROWS(DECL)
 #undef DECL
@@ -96,14 +99,16 @@ static AVX512 void ukr_avx512_f32(int64_t k, const float *a, int64_t rsa, int64_
 /* ---------- f64: MR = 8, NR = 16 (two zmm of 8 doubles per row) ---------- */
 enum { MR64 = 8, NV64 = 2 };
 
-static AVX512 __mmask8 mask8(int n) { return n >= 8 ? 0xFF : n <= 0 ? 0 : (__mmask8)((1u << n) - 1); }
+static AVX512 __mmask8 mask8(int n) {
+    return n >= 8 ? 0xFF : n <= 0 ? 0 : (__mmask8)((1u << n) - 1);
+}
 
 INLINE AVX512 void body_f64(const int m, const int nv, const int arow, int64_t k,
                             const double *a, int64_t rsa, int64_t csa, const double *b,
                             int64_t ldb, double *c, int64_t ldc, int n, int beta) {
     const __mmask8 mk0 = mask8(n), mk1 = mask8(n - 8);
 #define DECL(i)                                                                             \
-    __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();                 \
+    __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();                   \
     const double *a##i = a + (m > i ? i : 0) * rsa;
     ROWS(DECL)
 #undef DECL
@@ -158,6 +163,67 @@ static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64
     }
 }
 
+/* ---------- thin C = A @ B^T (f32): dot products along p ----------
+ *
+ * When N is tiny (the 10 logits of the output layer) and B is transposed, packing B and
+ * broadcasting A wastes most lanes (10 of 16) and the transposing pack costs more than the
+ * arithmetic. Here A (rows of length k, stride lda) and B (rows of length k, stride ldb) are
+ * both contiguous along p, so each C[i][j] is a dot product, vectorized along p:
+ *
+ *   acc[i][j] += A[i][p .. p+15] * B[j][p .. p+15];     C[i][j] = sum of the 16 lanes
+ *
+ * Tile 4 x 4: 16 accumulators, 8 loads per 16 FMAs; the last p block uses masked loads. */
+#define GRID(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(1, 0) X(1, 1) X(1, 2) X(1, 3)             \
+                X(2, 0) X(2, 1) X(2, 2) X(2, 3) X(3, 0) X(3, 1) X(3, 2) X(3, 3)
+#define ROWS4(X) X(0) X(1) X(2) X(3)
+
+INLINE AVX512 void dot_tile_f32(const int m, const int n, int64_t k, const float *a,
+                                int64_t lda, const float *b, int64_t ldb, float *c,
+                                int64_t ldc) {
+#define DECL(i, j) __m512 c##i##j = _mm512_setzero_ps();
+    GRID(DECL)
+#undef DECL
+    for (int64_t p = 0; p < k; p += 16) {
+        const __mmask16 mk = mask16((int)(k - p < 16 ? k - p : 16));
+#define LOAD_A(i)                                                                           \
+    __m512 a##i = m > i ? _mm512_maskz_loadu_ps(mk, a + i * lda + p) : _mm512_setzero_ps();
+#define LOAD_B(j)                                                                           \
+    __m512 b##j = n > j ? _mm512_maskz_loadu_ps(mk, b + j * ldb + p) : _mm512_setzero_ps();
+        ROWS4(LOAD_A)
+        ROWS4(LOAD_B)
+#undef LOAD_A
+#undef LOAD_B
+#define FMA(i, j) if (m > i && n > j) c##i##j = _mm512_fmadd_ps(a##i, b##j, c##i##j);
+        GRID(FMA)
+#undef FMA
+    }
+#define STORE(i, j) if (m > i && n > j) c[i * ldc + j] = _mm512_reduce_add_ps(c##i##j);
+    GRID(STORE)
+#undef STORE
+}
+
+#define CASE_DOT(M, N)                                                                      \
+    case 4 * (M - 1) + N - 1: dot_tile_f32(M, N, k, a, lda, b, ldb, c, ldc); break;
+
+static AVX512 void dot_nt_avx512_f32(int64_t M, int64_t N, int64_t k, const float *A,
+                                     const float *B, float *C) {
+    for (int64_t i = 0; i < M; i += 4) {
+        for (int64_t j = 0; j < N; j += 4) {
+            const int m = M - i < 4 ? (int)(M - i) : 4, n = N - j < 4 ? (int)(N - j) : 4;
+            const float *a = A + i * k, *b = B + j * k;
+            const int64_t lda = k, ldb = k, ldc = N;
+            float *c = C + i * N + j;
+            switch (4 * (m - 1) + n - 1) {
+                CASE_DOT(1, 1) CASE_DOT(1, 2) CASE_DOT(1, 3) CASE_DOT(1, 4)
+                CASE_DOT(2, 1) CASE_DOT(2, 2) CASE_DOT(2, 3) CASE_DOT(2, 4)
+                CASE_DOT(3, 1) CASE_DOT(3, 2) CASE_DOT(3, 3) CASE_DOT(3, 4)
+                CASE_DOT(4, 1) CASE_DOT(4, 2) CASE_DOT(4, 3) CASE_DOT(4, 4)
+                default: break;
+            }
+        }
+    }
+}
+
 /* ---------- transposing packer: dst[p*nr + j] = src[j*lds + p] (see gemm.h) ----------
  *
  * Works on square blocks of W x W (W = 16 floats or 8 doubles): W row loads, an in-register
@@ -166,7 +232,7 @@ static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64
  * hi = r[i+s] (i & s == 0) is, per lane j:
  *   new lo[j] = (j & s) ? hi[j - s] : lo[j]        new hi[j] = (j & s) ? hi[j] : lo[j + s]
  * one two-source permute (vpermt2ps: index < W picks lo, index >= W picks hi) per row. */
-#define DEFINE_PACK_BT(T, SUF, W, VEC, LOADZ, PERMUTE2, SETZERO, MASKT, STORE, SETIDX)       \
+#define DEFINE_PACK_BT(T, SUF, W, VEC, LOADZ, PERMUTE2, SETZERO, MASKT, STORE, SETIDX)      \
     INLINE AVX512 void transpose_##SUF(VEC r[W]) {                                          \
         _Pragma("GCC unroll 4") for (int s = 1; s < W; s *= 2) {                            \
             int lo_idx[W], hi_idx[W];                                                       \
@@ -174,7 +240,7 @@ static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64
                 lo_idx[j] = (j & s) ? W + j - s : j;                                        \
                 hi_idx[j] = (j & s) ? W + j : j + s;                                        \
             }                                                                               \
-            const __m512i li = SETIDX(lo_idx), hi = SETIDX(hi_idx);                        \
+            const __m512i li = SETIDX(lo_idx), hi = SETIDX(hi_idx);                         \
             _Pragma("GCC unroll 16") for (int i = 0; i < W; i++) {                          \
                 if (i & s) continue;                                                        \
                 VEC lo = r[i];                                                              \
@@ -186,6 +252,10 @@ static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64
     static AVX512 void pack_bt_avx512_##SUF(const T *src, int64_t lds, int n, int64_t kc,   \
                                             int nr, T *dst) {                               \
         for (int j0 = 0; j0 < nr; j0 += W) {                                                \
+            if (j0 >= n) { /* only padding left: zeros, no transpose */                     \
+                for (int64_t p = 0; p < kc; p++) STORE(dst + p * nr + j0, SETZERO());       \
+                continue;                                                                   \
+            }                                                                               \
             for (int64_t p0 = 0; p0 < kc; p0 += W) {                                        \
                 const int np = kc - p0 < W ? (int)(kc - p0) : W;                            \
                 const MASKT mk = (MASKT)((1u << np) - 1);                                   \
@@ -193,7 +263,8 @@ static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64
                 _Pragma("GCC unroll 16") for (int j = 0; j < W; j++)                        \
                     r[j] = j0 + j < n ? LOADZ(mk, src + (j0 + j) * lds + p0) : SETZERO();   \
                 transpose_##SUF(r);                                                         \
-                for (int p = 0; p < np; p++) STORE(dst + (p0 + p) * nr + j0, r[p]);         \
+                _Pragma("GCC unroll 16") for (int p = 0; p < W; p++)                        \
+                    if (p < np) STORE(dst + (p0 + p) * nr + j0, r[p]);                      \
             }                                                                               \
         }                                                                                   \
     }
@@ -208,5 +279,7 @@ DEFINE_PACK_BT(float, f32, 16, __m512, _mm512_maskz_loadu_ps, _mm512_permutex2va
 DEFINE_PACK_BT(double, f64, 8, __m512d, _mm512_maskz_loadu_pd, _mm512_permutex2var_pd,
                _mm512_setzero_pd, __mmask8, _mm512_storeu_pd, idx8)
 
-const tg_kernel_f32 tg_kernel_avx512_f32 = {MR32, 16 * NV32, ukr_avx512_f32, pack_bt_avx512_f32};
-const tg_kernel_f64 tg_kernel_avx512_f64 = {MR64, 8 * NV64, ukr_avx512_f64, pack_bt_avx512_f64};
+const tg_kernel_f32 tg_kernel_avx512_f32 = {MR32, 16 * NV32, ukr_avx512_f32, pack_bt_avx512_f32,
+                                            dot_nt_avx512_f32};
+const tg_kernel_f64 tg_kernel_avx512_f64 = {MR64, 8 * NV64, ukr_avx512_f64, pack_bt_avx512_f64,
+                                            NULL};
