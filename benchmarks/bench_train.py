@@ -75,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--steps",
         type=int,
         default=None,
-        help="timed steps per repeat (default: ~8192 samples' worth)",
+        help="timed steps per repeat (default: ~4096 samples' worth)",
     )
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     ap.add_argument("--repeats", type=int, default=5, help="median over this many (>= 5)")

@@ -75,7 +75,7 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def auto_steps(batch_size: int, samples: int = 8192, minimum: int = 5) -> int:
+def auto_steps(batch_size: int, samples: int = 4096, minimum: int = 5) -> int:
     """Timed steps per repeat when none are given: about `samples` samples, >= `minimum`."""
     return max(minimum, math.ceil(samples / batch_size))
 

@@ -87,7 +87,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--steps",
         type=positive_int,
         default=None,
-        help="timed steps per repeat (default: about 8192 samples' worth)",
+        help="timed steps per repeat (default: about 4096 samples' worth)",
     )
     p.add_argument(
         "--repeats",
