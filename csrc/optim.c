@@ -12,6 +12,7 @@
  *   p = p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  * The 1 - b^t factors undo the bias of m and v towards their zero start.
  *
+ * restrict: the Python wrapper refuses overlapping arrays, so the compiler may vectorize.
  * Hyperparameters arrive as double and are rounded to T once, so a float parameter is
  * updated with float arithmetic exactly as NumPy does it. */
 #include <math.h>
@@ -19,7 +20,8 @@
 #include "kernels.h"
 
 #define DEFINE_OPTIM(T, SUF, SQRT)                                                              \
-    void tg_sgd_step_##SUF(int64_t n, T *p, const T *g, T *buf, double lr, double momentum,     \
+    void tg_sgd_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict buf,    \
+                           double lr, double momentum,                                          \
                            double weight_decay, int nesterov) {                                 \
         const T lr_ = (T)lr, mu = (T)momentum, wd = (T)weight_decay;                            \
         for (int64_t i = 0; i < n; i++) {                                                       \
@@ -32,7 +34,8 @@
             p[i] -= lr_ * gi;                                                                   \
         }                                                                                       \
     }                                                                                           \
-    void tg_adam_step_##SUF(int64_t n, T *p, const T *g, T *m, T *v, double lr,                 \
+    void tg_adam_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict m,     \
+                            T *restrict v, double lr,                                          \
                             double beta1, double beta2, double eps, double weight_decay,        \
                             int64_t step) {                                                     \
         const T lr_ = (T)lr, b1 = (T)beta1, b2 = (T)beta2, eps_ = (T)eps;                       \

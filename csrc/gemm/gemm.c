@@ -14,7 +14,7 @@
 
 /* Cache blocking (elements). KC x NR of packed B (the panel the microkernel sweeps over all of
  * A's panels) stays in the 48 KB L1; MC x KC of packed A stays in the 1 MB L2. */
-enum { GEMM_KC = 256, GEMM_MC = 128, GEMM_NC = 4096 };
+enum { GEMM_KC = 256, GEMM_MC = 128, GEMM_NC = 4096, DIRECT_KC = 1024 };
 /* x @ w^T with at most this many outputs goes to the ISA's dot-product kernel, if it has one
  * (K must be long enough for the horizontal sums at the end of each dot to amortize). */
 enum { DOT_NT_MAX_N = 16, DOT_NT_MIN_K = 32 };
@@ -164,6 +164,14 @@ void *tg_scratch(int slot, size_t bytes) {
 }
 
 /* ---------------------------------------------------------------- the driver ------------- */
+
+/* Tiles are independent: with OpenMP, and a local `nthreads` > 1, the tile loop is shared. */
+#ifdef _OPENMP
+#define PARALLEL_FOR_NTHREADS \
+    _Pragma("omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)")
+#else
+#define PARALLEL_FOR_NTHREADS
+#endif
 
 #define T float
 #define SUF f32

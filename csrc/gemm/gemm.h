@@ -39,6 +39,14 @@ typedef void (*tg_pack_bt_f32)(const float *src, int64_t lds, int n, int64_t kc,
 typedef void (*tg_pack_bt_f64)(const double *src, int64_t lds, int n, int64_t kc, int nr,
                                double *dst);
 
+/* Packing a non-transposed operand copies rows: for p < kc and j < ldd,
+ *   dst[p*ldd + j] = j < n ? src[p*lds + j] : 0            (n <= ldd)
+ * an ISA may supply a SIMD version (NULL: the driver's scalar loop). */
+typedef void (*tg_copy_rows_f32)(const float *src, int64_t lds, int n, int64_t kc, int ldd,
+                                 float *dst);
+typedef void (*tg_copy_rows_f64)(const double *src, int64_t lds, int n, int64_t kc, int ldd,
+                                 double *dst);
+
 /* Optional kernel for thin C (M,N) = A (M,K) @ B (N,K)^T with tiny N (output layer): dot
  * products of contiguous rows, no packing. NULL: the driver uses the general path. */
 typedef void (*tg_dot_nt_f32)(int64_t M, int64_t N, int64_t K, const float *A, const float *B,
@@ -51,12 +59,14 @@ typedef struct {
     int mr, nr;
     tg_ukr_f32 ukr;
     tg_pack_bt_f32 pack_bt;
+    tg_copy_rows_f32 copy_rows;
     tg_dot_nt_f32 dot_nt;
 } tg_kernel_f32;
 typedef struct {
     int mr, nr;
     tg_ukr_f64 ukr;
     tg_pack_bt_f64 pack_bt;
+    tg_copy_rows_f64 copy_rows;
     tg_dot_nt_f64 dot_nt;
 } tg_kernel_f64;
 

@@ -10,9 +10,17 @@
  *                         for ir in mc step MR   microkernel: C tile (MR,NR) += ap_ir @ bp_jr
  *   The transpose flags only change how the packing routines read A and B.
  *
- * direct (thin shapes): no A packing at all; the microkernel reads A through its strides and
- *   B in place (only a transposed B is repacked, once, to get unit stride along j).
- *   When one of M, N, K is tiny, packing would cost as much as the arithmetic it enables. */
+ * direct (small and thin shapes): no A packing at all; the microkernel reads A through its
+ *   strides and B in place (only a transposed B is repacked, once, with the ISA's SIMD
+ *   transpose, to get unit stride along j):
+ *                 for pc in K step DIRECT_KC    (one block unless K > 1024)
+ *                   for jr in N step NR, for ir in M step ~MR: microkernel on A, B in place
+ *   When operands fit in L2/L3 or one of M, N, K is tiny, packing costs more than it saves.
+ *
+ * dot (thin x @ w^T, N <= 16, e.g. the 10 logits): the ISA's dot-product kernel, if any.
+ *
+ * tg_gemm picks one (use_direct in gemm.c); each was the fastest on some MLP shape. The
+ * epilogue, if any, runs on each tile of C after its last K block. */
 
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
@@ -21,7 +29,7 @@
 /* ap gets the mc x kc block of op(A) at (i0, p0) as panels of mr rows, each stored p-major:
  *   ap[ir*kc + p*mr + i] = opA[i0+ir+i][p0+p]          (ir a multiple of mr, i < mr) */
 static void FN(pack_a)(const T *A, int transA, int64_t M, int64_t K, int64_t i0, int64_t mc,
-                       int64_t p0, int64_t kc, int mr, T *ap) {
+                       int64_t p0, int64_t kc, int mr, const FN(tg_kernel) * kern, T *ap) {
     for (int64_t ir = 0; ir < mc; ir += mr) {
         const int m = (int)(mc - ir < mr ? mc - ir : mr);
         T *dst = ap + ir * kc;
@@ -30,6 +38,8 @@ static void FN(pack_a)(const T *A, int transA, int64_t M, int64_t K, int64_t i0,
                 const T *src = A + (i0 + ir + i) * K + p0;
                 for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[p];
             }
+        } else if (kern->copy_rows) { /* A is (K,M): row copies, SIMD version */
+            kern->copy_rows(A + p0 * M + i0 + ir, M, m, kc, mr, dst);
         } else { /* A is (K,M): for one p the m values are contiguous */
             for (int64_t p = 0; p < kc; p++) {
                 const T *src = A + (p0 + p) * M + i0 + ir;
@@ -42,18 +52,20 @@ static void FN(pack_a)(const T *A, int transA, int64_t M, int64_t K, int64_t i0,
 /* bp gets the kc x nc block of op(B) at (p0, j0) as panels of nr columns, zero padded:
  *   bp[jr*kc + p*nr + j] = opB[p0+p][j0+jr+j]          (jr a multiple of nr, j < nr) */
 static void FN(pack_b)(const T *B, int transB, int64_t N, int64_t K, int64_t p0, int64_t kc,
-                       int64_t j0, int64_t nc, int nr, FN(tg_pack_bt) pack_bt, T *bp) {
+                       int64_t j0, int64_t nc, int nr, const FN(tg_kernel) * kern, T *bp) {
     for (int64_t jr = 0; jr < nc; jr += nr) {
         const int n = (int)(nc - jr < nr ? nc - jr : nr);
         T *dst = bp + jr * kc;
-        if (!transB) { /* B is (K,N): for one p the n values are contiguous */
+        if (!transB && kern->copy_rows) { /* B is (K,N): row copies, SIMD version */
+            kern->copy_rows(B + p0 * N + j0 + jr, N, n, kc, nr, dst);
+        } else if (!transB) { /* B is (K,N): for one p the n values are contiguous */
             for (int64_t p = 0; p < kc; p++) {
                 const T *src = B + (p0 + p) * N + j0 + jr;
                 for (int j = 0; j < n; j++) dst[p * nr + j] = src[j];
                 for (int j = n; j < nr; j++) dst[p * nr + j] = 0;
             }
-        } else if (pack_bt) { /* B is (N,K): a transpose, SIMD version */
-            pack_bt(B + (j0 + jr) * K + p0, K, n, kc, nr, dst);
+        } else if (kern->pack_bt) { /* B is (N,K): a transpose, SIMD version */
+            kern->pack_bt(B + (j0 + jr) * K + p0, K, n, kc, nr, dst);
         } else { /* B is (N,K): row j of B is column j of op(B), contiguous in p */
             for (int j = 0; j < n; j++) {
                 const T *src = B + (j0 + jr + j) * K + p0;
@@ -76,6 +88,7 @@ static int64_t FN(block_size)(int64_t total, int64_t max, int64_t align) {
 static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
                             const T *A, int transA, const T *B, int transB, T *C,
                             FN(tg_epilogue) epi, const void *ctx, int nthreads) {
+    (void)nthreads; /* unused without OpenMP */
     const int mr = kern->mr, nr = kern->nr;
     const int64_t KC = FN(block_size)(K, GEMM_KC, 1);
     const int64_t MC = FN(block_size)(M, GEMM_MC, mr);
@@ -88,12 +101,12 @@ static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
         for (int64_t pc = 0; pc < K; pc += KC) {
             const int64_t kc = K - pc < KC ? K - pc : KC;
             const int beta = pc > 0, last = pc + kc == K;
-            FN(pack_b)(B, transB, N, K, pc, kc, jc, nc, nr, kern->pack_bt, bp);
+            FN(pack_b)(B, transB, N, K, pc, kc, jc, nc, nr, kern, bp);
             for (int64_t ic = 0; ic < M; ic += MC) {
                 const int64_t mc = M - ic < MC ? M - ic : MC;
-                FN(pack_a)(A, transA, M, K, ic, mc, pc, kc, mr, ap);
+                FN(pack_a)(A, transA, M, K, ic, mc, pc, kc, mr, kern, ap);
                 const int64_t ntj = (nc + nr - 1) / nr, nti = (mc + mr - 1) / mr;
-#pragma omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)
+    PARALLEL_FOR_NTHREADS
                 for (int64_t t = 0; t < ntj * nti; t++) {
                     const int64_t jr = t / nti * nr, ir = t % nti * mr; /* ir runs fastest */
                     const int m = (int)(mc - ir < mr ? mc - ir : mr);
@@ -110,6 +123,7 @@ static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
 static void FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
                             const T *A, int transA, const T *B, int transB, T *C,
                             FN(tg_epilogue) epi, const void *ctx, int nthreads) {
+    (void)nthreads; /* unused without OpenMP */
     const int mr = kern->mr, nr = kern->nr;
     /* opA[i][p] = A[i*rsa + p*csa] */
     const int64_t rsa = transA ? 1 : K, csa = transA ? M : 1;
@@ -118,21 +132,28 @@ static void FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
     if (transB) {
         T *bp = tg_scratch(0, (size_t)(K * ((N + nr - 1) / nr * nr) * sizeof(T)));
         if (!bp) return;
-        FN(pack_b)(B, transB, N, K, 0, K, 0, N, nr, kern->pack_bt, bp);
+        FN(pack_b)(B, transB, N, K, 0, K, 0, N, nr, kern, bp);
         bsrc = bp, ldb = nr, panel = K;
     }
     /* Row tiles of equal height (M = 10 -> 5 + 5, not 8 + 2): a short tile has too few
      * accumulators to hide the FMA latency. A is unpacked, so any height <= mr works. */
     const int64_t nti = (M + mr - 1) / mr, ntj = (N + nr - 1) / nr;
     const int mh = (int)((M + nti - 1) / nti);
-#pragma omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)
-    for (int64_t t = 0; t < ntj * nti; t++) {
-        const int64_t jr = t / nti * nr, ir = t % nti * mh;
-        const int m = (int)(M - ir < mh ? M - ir : mh);
-        const int n = (int)(N - jr < nr ? N - jr : nr);
-        T *c = C + ir * N + jr;
-        kern->ukr(K, A + ir * rsa, rsa, csa, bsrc + jr * panel, ldb, c, N, m, n, 0);
-        if (epi) epi(c, N, m, n, jr, ctx);
+    /* K blocks keep the B panel (kc x nr) in L1 while the row tiles sweep over it */
+    const int64_t KC = FN(block_size)(K, DIRECT_KC, 1);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+        const int64_t kc = K - pc < KC ? K - pc : KC;
+        const int beta = pc > 0, last = pc + kc == K;
+    PARALLEL_FOR_NTHREADS
+        for (int64_t t = 0; t < ntj * nti; t++) {
+            const int64_t jr = t / nti * nr, ir = t % nti * mh;
+            const int m = (int)(M - ir < mh ? M - ir : mh);
+            const int n = (int)(N - jr < nr ? N - jr : nr);
+            T *c = C + ir * N + jr;
+            const T *a = A + ir * rsa + pc * csa, *b = bsrc + jr * panel + pc * ldb;
+            kern->ukr(kc, a, rsa, csa, b, ldb, c, N, m, n, beta);
+            if (last && epi) epi(c, N, m, n, jr, ctx);
+        }
     }
 }
 

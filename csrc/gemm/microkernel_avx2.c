@@ -151,5 +151,5 @@ static AVX2 void ukr_avx2_f64(int64_t k, const double *a, int64_t rsa, int64_t c
     }
 }
 
-const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, NULL, NULL};
-const tg_kernel_f64 tg_kernel_avx2_f64 = {MR64, 4 * NV64, ukr_avx2_f64, NULL, NULL};
+const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, NULL, NULL, NULL};
+const tg_kernel_f64 tg_kernel_avx2_f64 = {MR64, 4 * NV64, ukr_avx2_f64, NULL, NULL, NULL};

@@ -279,7 +279,41 @@ DEFINE_PACK_BT(float, f32, 16, __m512, _mm512_maskz_loadu_ps, _mm512_permutex2va
 DEFINE_PACK_BT(double, f64, 8, __m512d, _mm512_maskz_loadu_pd, _mm512_permutex2var_pd,
                _mm512_setzero_pd, __mmask8, _mm512_storeu_pd, idx8)
 
+/* ---------- row copier for packing: dst[p*ldd + j] = j < n ? src[p*lds + j] : 0 ----------
+ * Full vectors are plain loads and stores; only the ragged end of a row is masked (masked
+ * stores are slow on AMD). f32 rows are 32 (B panel) or 8 (A panel, one ymm) wide. */
+static AVX512 void copy_rows_avx512_f32(const float *src, int64_t lds, int n, int64_t kc,
+                                        int ldd, float *dst) {
+    for (int64_t p = 0; p < kc; p++, src += lds, dst += ldd) {
+        int j = 0;
+        for (; j + 16 <= ldd; j += 16) {
+            __m512 v = j + 16 <= n ? _mm512_loadu_ps(src + j)
+                                   : _mm512_maskz_loadu_ps(mask16(n - j), src + j);
+            _mm512_storeu_ps(dst + j, v);
+        }
+        for (; j + 8 <= ldd; j += 8) {
+            __m256 v = j + 8 <= n ? _mm256_loadu_ps(src + j)
+                                  : _mm256_maskz_loadu_ps((__mmask8)mask16(n - j), src + j);
+            _mm256_storeu_ps(dst + j, v);
+        }
+        for (; j < ldd; j++) dst[j] = j < n ? src[j] : 0;
+    }
+}
+
+static AVX512 void copy_rows_avx512_f64(const double *src, int64_t lds, int n, int64_t kc,
+                                        int ldd, double *dst) {
+    for (int64_t p = 0; p < kc; p++, src += lds, dst += ldd) {
+        int j = 0;
+        for (; j + 8 <= ldd; j += 8) {
+            __m512d v = j + 8 <= n ? _mm512_loadu_pd(src + j)
+                                   : _mm512_maskz_loadu_pd(mask8(n - j), src + j);
+            _mm512_storeu_pd(dst + j, v);
+        }
+        for (; j < ldd; j++) dst[j] = j < n ? src[j] : 0;
+    }
+}
+
 const tg_kernel_f32 tg_kernel_avx512_f32 = {MR32, 16 * NV32, ukr_avx512_f32, pack_bt_avx512_f32,
-                                            dot_nt_avx512_f32};
+                                            copy_rows_avx512_f32, dot_nt_avx512_f32};
 const tg_kernel_f64 tg_kernel_avx512_f64 = {MR64, 8 * NV64, ukr_avx512_f64, pack_bt_avx512_f64,
-                                            NULL};
+                                            copy_rows_avx512_f64, NULL};

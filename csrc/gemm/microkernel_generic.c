@@ -51,7 +51,7 @@
                 c[i * ldc + j] = beta ? c[i * ldc + j] + s : s;                             \
             }                                                                               \
     }                                                                                       \
-    const tg_kernel_##SUF tg_kernel_generic_##SUF = {MR, 2 * VL, ukr_generic_##SUF, NULL, NULL};
+    const tg_kernel_##SUF tg_kernel_generic_##SUF = {MR, 2 * VL, ukr_generic_##SUF, NULL, NULL, NULL};
 
 DEFINE_GENERIC(float, f32, 4, 4)
 DEFINE_GENERIC(double, f64, 2, 4)
