@@ -22,7 +22,7 @@
     static void act_row_##SUF(T *y, int64_t n, int act, T slope) {                          \
         switch (act) {                                                                      \
             case 1:                                                                         \
-                for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : 0;                 \
+                for (int64_t j = 0; j < n; j++) y[j] = y[j] < 0 ? 0 : y[j]; /* NaN stays NaN */\
                 break;                                                                      \
             case 2: /* e = exp(-|z|) cannot overflow; (z >= 0 ? 1 : e) / (1 + e) is a */    \
                 for (int64_t j = 0; j < n; j++) { /* select, not an unpredictable branch */ \

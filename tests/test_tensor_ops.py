@@ -407,3 +407,11 @@ def test_diamond_graph_gradients(backend_name):
     out.backward()
     # out = c + 4 c^2, d out / d a = 1 + 8 c = 1 + 8 (-3)
     assert a.grad == pytest.approx(-23.0)
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "tanh", "sigmoid"])
+def test_nan_propagates_through_fused_linear(backend_name, act):
+    x = Tensor([[np.nan, 1.0], [0.5, 1.0]])
+    w = Tensor(np.ones((3, 2)))
+    y = F.linear(x, w, None, act)
+    assert np.isnan(y.data[0]).all() and np.isfinite(y.data[1]).all()
