@@ -130,12 +130,13 @@ void tg_log_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, con
                                  float *dx);
 void tg_log_softmax_backward_f64(int64_t rows, int64_t cols, const double *y,
                                  const double *dy, double *dx);
-/* logits, dlogits (B,C); labels (B,) in [0, C); loss (1,) = mean over rows of
- * -log softmax(logits)[label]; dlogits = (softmax(logits) - onehot(labels)) / B. B >= 1. */
-void tg_cross_entropy_f32(int64_t B, int64_t C, const float *logits, const int64_t *labels,
-                          float *loss, float *dlogits);
-void tg_cross_entropy_f64(int64_t B, int64_t C, const double *logits, const int64_t *labels,
-                          double *loss, double *dlogits);
+/* logits, dlogits (B,C); labels (B,); loss (1,) = mean over rows of
+ * -log softmax(logits)[label]; dlogits = (softmax(logits) - onehot(labels)) / B. B >= 1.
+ * Returns -1, or the first row whose label is outside [0, C) (then loss is not written). */
+int64_t tg_cross_entropy_f32(int64_t B, int64_t C, const float *logits, const int64_t *labels,
+                             float *loss, float *dlogits);
+int64_t tg_cross_entropy_f64(int64_t B, int64_t C, const double *logits,
+                             const int64_t *labels, double *loss, double *dlogits);
 
 /* ---- optim.c: in-place updates of p (n,) and its state, given the gradient g (n,).
  * buf (n,) is SGD's momentum buffer (may be NULL when momentum == 0); m, v (n,) are Adam's

@@ -73,8 +73,10 @@
      *   loss_r = -log softmax(x_r)[label_r] = m + log S - x_r[label_r]                         \
      *   dlogits_r = (softmax(x_r) - onehot(label_r)) / B                                       \
      * Labels must lie in [0, C) (checked by the caller); B must be > 0. */                     \
-    void tg_cross_entropy_##SUF(int64_t B, int64_t C, const T *logits, const int64_t *labels,   \
-                                T *loss, T *dlogits) {                                          \
+    int64_t tg_cross_entropy_##SUF(int64_t B, int64_t C, const T *logits,                     \
+                                   const int64_t *labels, T *loss, T *dlogits) {                \
+        for (int64_t r = 0; r < B; r++) /* a label outside [0, C) would index out of bounds */ \
+            if (labels[r] < 0 || labels[r] >= C) return r;                                      \
         double total = 0;                                                                       \
         const T inv_b = (T)(1.0 / (double)B);                                                   \
         for (int64_t r = 0; r < B; r++) {                                                       \
@@ -92,6 +94,7 @@
             gr[labels[r]] -= inv_b;                                                             \
         }                                                                                       \
         loss[0] = (T)(total / (double)B);                                                       \
+        return -1;                                                                              \
     }
 
 DEFINE_SOFTMAX(float, f32, expf)

@@ -43,12 +43,12 @@ class Function:
 
         fn = cls()
         fn.be = backends.current()
-        fn.needs_grad = tuple(p.requires_grad for p in parents)
+        fn.needs_grad = needs = tuple([p.requires_grad for p in parents])
         data = fn.forward(*[p.data for p in parents], **kwargs)
         if type(data) is not np.ndarray:  # NumPy turns 0-d results into scalars
             data = np.asarray(data)
         out = Tensor._wrap(data)
-        if is_grad_enabled() and any(fn.needs_grad):
+        if True in needs and is_grad_enabled():
             fn.parents = parents
             out.requires_grad = True
             out._ctx = fn

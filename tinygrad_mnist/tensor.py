@@ -164,39 +164,40 @@ class Tensor:
             if g.shape != self.shape:
                 raise ValueError(f"backward(): grad shape {g.shape} != tensor shape {self.shape}")
 
-        grads: dict[int, np.ndarray] = {id(self): g}
-        adopted: set[int] = set()
+        # Tensors hash by identity, so they key these dicts and sets directly.
+        grads: dict[Tensor, np.ndarray] = {self: g}
+        adopted: set[int] = set()  # ids of arrays already taken as some leaf's .grad
         for t in reversed(self._topo_order()):
-            g = grads.pop(id(t), None)
+            g = grads.pop(t, None)
             if g is None:
                 continue
             if type(g) is not np.ndarray:  # NumPy turns 0-d results into scalars
-                g = np.asarray(g, dtype=t.dtype)
+                g = np.asarray(g, dtype=t.data.dtype)
             ctx = t._ctx
             if ctx is None or t._retain:  # a leaf (or a tensor asked to keep its grad)
                 t._accumulate(g, adopted)
             if ctx is None:
                 continue
-            for p, pg in zip(ctx.parents, ctx.backward(g), strict=False):
+            for p, pg in zip(ctx.parents, ctx.backward(g)):
                 if pg is None or not p.requires_grad:
                     continue
-                if pg.shape != p.shape:  # an op's backward broke the contract: say which
+                if pg.shape != p.data.shape:  # an op's backward broke the contract: say which
                     raise RuntimeError(
                         f"{type(ctx).__name__}.backward gave grad of shape {pg.shape} "
                         f"for an input of shape {p.shape}"
                     )
-                key = id(p)
-                grads[key] = pg if key not in grads else grads[key] + pg
+                prev = grads.get(p)
+                grads[p] = pg if prev is None else prev + pg
 
     def _accumulate(self, g: np.ndarray, adopted: set[int]) -> None:
         # Take the array as our .grad without a copy when nothing else can see it.
         if self.grad is None:
-            own = g.flags.owndata and g.flags.writeable and g.flags.c_contiguous
-            if own and id(g) not in adopted and g.dtype == self.dtype:
+            f = g.flags
+            if f.owndata and f.writeable and f.c_contiguous and id(g) not in adopted:
                 adopted.add(id(g))
-                self.grad = g
+                self.grad = g if g.dtype == self.data.dtype else g.astype(self.data.dtype)
             else:
-                self.grad = np.array(g, dtype=self.dtype)
+                self.grad = np.array(g, dtype=self.data.dtype)
         else:
             self.grad += g
 
@@ -206,21 +207,22 @@ class Tensor:
         Iterative depth-first search (an explicit stack), so deep graphs cannot hit Python's
         recursion limit."""
         order: list[Tensor] = []
-        visited: set[int] = set()
+        visited: set[Tensor] = set()
         stack: list[tuple[Tensor, bool]] = [(self, False)]
+        push, pop = stack.append, stack.pop
         while stack:
-            t, inputs_done = stack.pop()
+            t, inputs_done = pop()
             if inputs_done:  # every input of t is already in `order`
                 order.append(t)
                 continue
-            if id(t) in visited:
+            if t in visited:
                 continue
-            visited.add(id(t))
-            stack.append((t, True))
+            visited.add(t)
+            push((t, True))
             if t._ctx is not None:
                 for p in t._ctx.parents:
-                    if p.requires_grad and id(p) not in visited:
-                        stack.append((p, False))
+                    if p.requires_grad and p not in visited:
+                        push((p, False))
         return order
 
     # ------------------------------------------------------------------ arithmetic

@@ -51,6 +51,14 @@ _KERNELS = {
 # ---------------------------------------------------------------- argument checks
 def _kernels(op: str, *arrays: np.ndarray) -> _Kernels:
     """The kernels for the arrays' dtype; raise unless all are float32, or all float64."""
+    k = _KERNELS.get(getattr(arrays[0], "dtype", None))
+    if k is not None:  # the common case, kept cheap: it runs on every call
+        dt = k.dtype
+        for x in arrays:
+            if type(x) is not np.ndarray or x.dtype is not dt:
+                break
+        else:
+            return k
     for x in arrays:
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{op}: expected NumPy arrays, got {type(x).__name__}")
@@ -75,21 +83,39 @@ def _contig(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
-def _no_overlap(op: str, **arrays: np.ndarray | None) -> None:
-    """Arrays a kernel updates in place must not share memory with its other arguments:
-    the loop would read values it has already overwritten."""
-    items = [(k, v) for k, v in arrays.items() if v is not None]
-    for i, (na, a) in enumerate(items):
-        for nb, b in items[i + 1 :]:
-            if np.may_share_memory(a, b):
-                raise ValueError(f"{op}: {na} and {nb} overlap in memory; pass separate arrays")
+def _check_in_place(op: str, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -> None:
+    """p and the state arrays are updated in place from g: all must have p's shape, p and the
+    state must be C-contiguous and writeable, and no two may overlap in memory (the loop
+    would read values it has already overwritten)."""
+    arrays = (p, g, *state)
+    ok = g.shape == p.shape
+    for x in arrays:
+        if x is not g:
+            f = x.flags
+            ok = ok and x.shape == p.shape and f.c_contiguous and f.writeable
+    if ok:
+        for i in range(1, len(arrays)):
+            for j in range(i):
+                ok = ok and not np.may_share_memory(arrays[i], arrays[j])
+    if not ok:
+        _explain_in_place(op, arrays)
 
 
-def _writable_state(op: str, what: str, x: np.ndarray, like: np.ndarray) -> None:
-    """An array updated in place must be C-contiguous, writeable, and shaped like `like`."""
-    if not (x.flags.c_contiguous and x.flags.writeable):
-        raise ValueError(f"{op}: {what} must be C-contiguous and writeable to update in place")
-    _same_shape(op, like, x)
+def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
+    """Raise the ValueError that says which in-place argument of `op` is wrong."""
+    names = ("p", "g") + tuple(f"state {i}" for i in range(len(arrays) - 2))
+    p = arrays[0]
+    for name, x in zip(names, arrays):
+        if x.shape != p.shape:
+            raise ValueError(f"{op}: {name} has shape {x.shape}, p has {p.shape}")
+        if name != "g" and not (x.flags.c_contiguous and x.flags.writeable):
+            raise ValueError(f"{op}: {name} must be C-contiguous and writeable to update in place")
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            if np.may_share_memory(arrays[i], arrays[j]):
+                raise ValueError(
+                    f"{op}: {names[i]} and {names[j]} overlap in memory; pass separate arrays"
+                )
 
 
 # ---------------------------------------------------------------- matmul and linear layers
@@ -538,24 +564,26 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     Returns (loss as a 0-d array, dlogits (B, C) = (softmax(logits) - onehot(labels)) / B).
     """
     k = _kernels("cross_entropy", logits)
-    if not isinstance(labels, np.ndarray):
+    if type(labels) is not np.ndarray or labels.dtype != np.int64 or logits.ndim != 2:
         labels = np.asarray(labels)
-    check_labels(labels, logits.shape)
+        check_labels(labels, logits.shape)  # the full check, with its clear messages
+    elif labels.shape != logits.shape[:1]:
+        check_labels(labels, logits.shape)
     bsz, n_classes = logits.shape
     loss = np.zeros((), k.dtype)
     dlogits = np.empty((bsz, n_classes), k.dtype)
     if bsz == 0:  # the mean of nothing is taken as 0, as in the reference
         return loss, dlogits
-    labels = np.ascontiguousarray(labels, dtype=np.int64)
+    labels = _contig(labels.astype(np.int64, copy=False))
     ct = k.ctype
-    k.cross_entropy(
-        bsz,
-        n_classes,
-        _buf(ct, _contig(logits)),
-        _buf("int64_t[]", labels),
-        _buf(ct, loss),
+    bad = k.cross_entropy(
+        bsz, n_classes, _buf(ct, _contig(logits)), _buf("int64_t[]", labels), _buf(ct, loss),
         _buf(ct, dlogits),
-    )
+    )  # fmt: skip
+    if bad >= 0:  # the kernel checks the range in the same pass (cheaper than min/max here)
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {n_classes}), got {labels[bad]} at index {bad}"
+        )
     return loss, dlogits
 
 
@@ -571,29 +599,19 @@ def sgd_step(
 ) -> None:
     """PyTorch's SGD on p (any shape) in place; buf (like p) is the momentum buffer, or None
     when momentum == 0. See numpy_backend.sgd_step for the formula."""
-    k = _kernels("sgd_step", p, g)
-    _writable_state("sgd_step", "p", p, p)
-    _same_shape("sgd_step", p, g)
-    ct = k.ctype
     if momentum:
         if buf is None:
             raise ValueError("sgd_step: momentum != 0 needs a momentum buffer, got None")
-        _kernels("sgd_step", p, buf)
-        _writable_state("sgd_step", "buf", buf, p)
-        buf_ptr = _buf(ct, buf)
+        k = _kernels("sgd_step", p, g, buf)
+        _check_in_place("sgd_step", p, g, buf)
     else:
-        buf_ptr = _NULL
-    _no_overlap("sgd_step", p=p, g=g, buf=buf if momentum else None)
+        k = _kernels("sgd_step", p, g)
+        _check_in_place("sgd_step", p, g)
+    ct = k.ctype
     k.sgd_step(
-        p.size,
-        _buf(ct, p),
-        _buf(ct, _contig(g)),
-        buf_ptr,
-        float(lr),
-        float(momentum),
-        float(weight_decay),
-        int(bool(nesterov)),
-    )
+        p.size, _buf(ct, p), _buf(ct, _contig(g)), _buf(ct, buf) if momentum else _NULL,
+        float(lr), float(momentum), float(weight_decay), int(bool(nesterov)),
+    )  # fmt: skip
 
 
 def adam_step(
@@ -611,24 +629,12 @@ def adam_step(
     """Adam on p (any shape) in place, m and v (like p) updated too; step counts from 1.
     See numpy_backend.adam_step for the formula."""
     k = _kernels("adam_step", p, g, m, v)
-    _same_shape("adam_step", p, g)
-    for what, x in (("p", p), ("m", m), ("v", v)):
-        _writable_state("adam_step", what, x, p)
+    _check_in_place("adam_step", p, g, m, v)
     step = operator.index(step)
     if step < 1:
         raise ValueError(f"adam_step: step counts from 1, got {step}")
-    _no_overlap("adam_step", p=p, g=g, m=m, v=v)
     ct = k.ctype
     k.adam_step(
-        p.size,
-        _buf(ct, p),
-        _buf(ct, _contig(g)),
-        _buf(ct, m),
-        _buf(ct, v),
-        float(lr),
-        float(beta1),
-        float(beta2),
-        float(eps),
-        float(weight_decay),
-        step,
-    )
+        p.size, _buf(ct, p), _buf(ct, _contig(g)), _buf(ct, m), _buf(ct, v), float(lr),
+        float(beta1), float(beta2), float(eps), float(weight_decay), step,
+    )  # fmt: skip

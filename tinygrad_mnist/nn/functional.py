@@ -62,20 +62,22 @@ def linear(
         raise ValueError(
             f"linear: unknown activation {activation!r}; expected one of {ACTIVATIONS}"
         )
-    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+    xd, wd = x.data, weight.data  # (arrays: cheaper to inspect than the Tensor properties)
+    if xd.ndim != 2 or wd.ndim != 2 or xd.shape[1] != wd.shape[1]:
         raise ValueError(
-            f"linear: need x (B, in) and weight (out, in), got {x.shape} and {weight.shape}"
+            f"linear: need x (B, in) and weight (out, in), got {xd.shape} and {wd.shape}"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    if bias is not None and bias.data.shape != (wd.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({wd.shape[0]},), got {bias.shape}")
     if act == "leaky_relu" and negative_slope <= 0:  # the fused backward reads the sign of y
-        z = linear(x, weight, bias)
-        return z.leaky_relu(negative_slope)
-    x, w = x._pair(weight)
-    if bias is not None and bias.dtype != w.dtype:
-        bias = bias.to(w.dtype)
-    parents = (x, w) if bias is None else (x, w, bias)
-    return Linear.apply(*parents, activation=act, slope=float(negative_slope))
+        return linear(x, weight, bias).leaky_relu(negative_slope)
+    if xd.dtype is not wd.dtype or xd.dtype.kind != "f":
+        x, weight = x._pair(weight)
+    if bias is None:
+        return Linear.apply(x, weight, activation=act, slope=float(negative_slope))
+    if bias.data.dtype is not weight.data.dtype:
+        bias = bias.to(weight.dtype)
+    return Linear.apply(x, weight, bias, activation=act, slope=float(negative_slope))
 
 
 def _labels(labels: Any) -> np.ndarray:
