@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "kernels.h"
+#include "vectorize.h"
 
 /* Expand LOOP once per op code. Inside LOOP, x is the element of a and y the one of b. */
 #define SWITCH_OP(op, LOOP, T)                                                                  \
@@ -60,25 +61,31 @@
     }
 
 #define DEFINE_ELEMENTWISE(T, SUF, EXP, LOG, POW)                                               \
+    TG_VECTORIZE                                                                                \
     void tg_binary_##SUF(int op, int64_t n, const T *a, const T *b, T *out) {                   \
         SWITCH_OP(op, SAME_SHAPE_LOOP, T)                                                       \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_binary_row_##SUF(int op, int64_t M, int64_t N, const T *a, const T *row,            \
                              T *out) {                                                          \
         SWITCH_OP(op, ROW_LOOP, T)                                                              \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_binary_col_##SUF(int op, int64_t M, int64_t N, const T *a, const T *col,            \
                              T *out) {                                                          \
         SWITCH_OP(op, COL_LOOP, T)                                                              \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_binary_scalar_##SUF(int op, int64_t n, const T *a, T s, T *out) {                   \
         SWITCH_OP(op, SCALAR_LOOP, T)                                                           \
     }                                                                                           \
     /* out = -a */                                                                              \
+    TG_VECTORIZE                                                                                \
     void tg_neg_##SUF(int64_t n, const T *a, T *out) {                                          \
         for (int64_t i = 0; i < n; i++) out[i] = -a[i];                                         \
     }                                                                                           \
     /* out = a^p. p == 2 (squared errors) is common enough to skip the libm call. */            \
+    TG_VECTORIZE                                                                                \
     void tg_pow_##SUF(int64_t n, const T *a, T p, T *out) {                                     \
         if (p == 2) {                                                                           \
             for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];                               \
@@ -87,10 +94,12 @@
         }                                                                                       \
     }                                                                                           \
     /* out = e^a */                                                                             \
+    TG_VECTORIZE                                                                                \
     void tg_exp_##SUF(int64_t n, const T *a, T *out) {                                          \
         for (int64_t i = 0; i < n; i++) out[i] = EXP(a[i]);                                     \
     }                                                                                           \
     /* out = ln a  (NaN for a < 0, -inf at 0, as IEEE says) */                                  \
+    TG_VECTORIZE                                                                                \
     void tg_log_##SUF(int64_t n, const T *a, T *out) {                                          \
         for (int64_t i = 0; i < n; i++) out[i] = LOG(a[i]);                                     \
     }

@@ -16,9 +16,11 @@
 
 #include "gemm/gemm.h"
 #include "kernels.h"
+#include "vectorize.h"
 
 #define DEFINE_LINEAR(T, SUF, EXP, TANH, FABS)                                              \
     /* y[j] = act(y[j]) over one row; the switch is outside the loops */                    \
+    TG_VECTORIZE                                                                            \
     static void act_row_##SUF(T *y, int64_t n, int act, T slope) {                          \
         switch (act) {                                                                      \
             case 1:                                                                         \
@@ -54,6 +56,7 @@
         T slope;                                                                            \
     } epi_ctx_##SUF;                                                                        \
     /* the GEMM epilogue: tile y[0..m)[0..n) holds z for columns j0..j0+n; y = act(z + b) */ \
+    TG_VECTORIZE                                                                            \
     static void bias_act_##SUF(T *y, int64_t ldy, int64_t m, int64_t n, int64_t j0,         \
                                const void *ctx) {                                           \
         const epi_ctx_##SUF *e = ctx;                                                       \
@@ -71,6 +74,7 @@
         int fused = b != NULL || act != 0;                                                  \
         tg_gemm_##SUF(B, OUT, IN, x, 0, w, 1, y, fused ? bias_act_##SUF : NULL, &e);        \
     }                                                                                       \
+    TG_VECTORIZE                                                                            \
     void tg_linear_backward_##SUF(int64_t B, int64_t IN, int64_t OUT, const T *x,            \
                                   const T *w, const T *y, const T *dy, T *dz, T *dx, T *dw, \
                                   T *db, int act, T slope) {                                \

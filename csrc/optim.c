@@ -18,11 +18,12 @@
 #include <math.h>
 
 #include "kernels.h"
+#include "vectorize.h"
 
 #define DEFINE_OPTIM(T, SUF, SQRT)                                                              \
-    void tg_sgd_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict buf,    \
-                           double lr, double momentum,                                          \
-                           double weight_decay, int nesterov) {                                 \
+    TG_VECTORIZE                                                                                \
+    void tg_sgd_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict buf,      \
+                           double lr, double momentum, double weight_decay, int nesterov) {     \
         const T lr_ = (T)lr, mu = (T)momentum, wd = (T)weight_decay;                            \
         for (int64_t i = 0; i < n; i++) {                                                       \
             T gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];                                 \
@@ -34,8 +35,9 @@
             p[i] -= lr_ * gi;                                                                   \
         }                                                                                       \
     }                                                                                           \
-    void tg_adam_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict m,     \
-                            T *restrict v, double lr,                                          \
+    TG_VECTORIZE                                                                                \
+    void tg_adam_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict m,       \
+                            T *restrict v, double lr,                                           \
                             double beta1, double beta2, double eps, double weight_decay,        \
                             int64_t step) {                                                     \
         const T lr_ = (T)lr, b1 = (T)beta1, b2 = (T)beta2, eps_ = (T)eps;                       \

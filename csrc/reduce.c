@@ -11,6 +11,7 @@
  * the worst case. Every sum here accumulates in double, and long contiguous runs (the full
  * sum, and sums along the last axis) are added pairwise, whose error grows like log2(n). */
 #include "kernels.h"
+#include "vectorize.h"
 
 /* Columns summed together in sum_axis: their double accumulators live on the stack. */
 #define SUM_BLOCK 64
@@ -29,9 +30,11 @@
         const int64_t half = n / 2;                                                             \
         return pairwise_sum_##SUF(x, half) + pairwise_sum_##SUF(x + half, n - half);            \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_sum_all_##SUF(int64_t n, const T *x, T *out) {                                      \
         out[0] = (T)pairwise_sum_##SUF(x, n);                                                   \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_sum_axis_##SUF(int64_t outer, int64_t n, int64_t inner, const T *x, T *out) {       \
         for (int64_t o = 0; o < outer; o++) {                                                   \
             const T *xo = x + o * n * inner;                                                    \

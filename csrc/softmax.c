@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "kernels.h"
+#include "vectorize.h"
 
 #define DEFINE_SOFTMAX(T, SUF, EXP)                                                             \
     static T row_max_##SUF(const T *x, int64_t cols) {                                          \
@@ -22,6 +23,7 @@
         for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;                             \
         return m;                                                                               \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_softmax_##SUF(int64_t rows, int64_t cols, const T *x, T *y) {                       \
         for (int64_t r = 0; r < rows; r++) {                                                    \
             const T *xr = x + r * cols;                                                         \
@@ -36,6 +38,7 @@
             for (int64_t j = 0; j < cols; j++) yr[j] *= inv;                                    \
         }                                                                                       \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_softmax_backward_##SUF(int64_t rows, int64_t cols, const T *y, const T *dy,         \
                                    T *dx) {                                                     \
         for (int64_t r = 0; r < rows; r++) {                                                    \
@@ -47,6 +50,7 @@
             for (int64_t j = 0; j < cols; j++) dxr[j] = yr[j] * (dyr[j] - d);                   \
         }                                                                                       \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_log_softmax_##SUF(int64_t rows, int64_t cols, const T *x, T *y) {                   \
         for (int64_t r = 0; r < rows; r++) {                                                    \
             const T *xr = x + r * cols;                                                         \
@@ -58,6 +62,7 @@
             for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] - shift;                           \
         }                                                                                       \
     }                                                                                           \
+    TG_VECTORIZE                                                                                \
     void tg_log_softmax_backward_##SUF(int64_t rows, int64_t cols, const T *y, const T *dy,     \
                                        T *dx) {                                                 \
         for (int64_t r = 0; r < rows; r++) {                                                    \
@@ -73,6 +78,7 @@
      *   loss_r = -log softmax(x_r)[label_r] = m + log S - x_r[label_r]                         \
      *   dlogits_r = (softmax(x_r) - onehot(label_r)) / B                                       \
      * Labels must lie in [0, C) (checked by the caller); B must be > 0. */                     \
+    TG_VECTORIZE                                                                              \
     int64_t tg_cross_entropy_##SUF(int64_t B, int64_t C, const T *logits,                     \
                                    const int64_t *labels, T *loss, T *dlogits) {                \
         for (int64_t r = 0; r < B; r++) /* a label outside [0, C) would index out of bounds */ \

@@ -39,15 +39,13 @@ class Function:
 
     @classmethod
     def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
-        from .tensor import Tensor
-
         fn = cls()
         fn.be = backends.current()
         fn.needs_grad = needs = tuple([p.requires_grad for p in parents])
         data = fn.forward(*[p.data for p in parents], **kwargs)
         if type(data) is not np.ndarray:  # NumPy turns 0-d results into scalars
             data = np.asarray(data)
-        out = Tensor._wrap(data)
+        out = _wrap(data)
         if True in needs and is_grad_enabled():
             fn.parents = parents
             out.requires_grad = True
@@ -56,6 +54,15 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _wrap(data: np.ndarray) -> Tensor:
+    """Tensor._wrap; bound on first use, because tensor.py imports this module."""
+    global _wrap
+    from .tensor import Tensor
+
+    _wrap = Tensor._wrap
+    return _wrap(data)
 
 
 def unbroadcast(be: ModuleType, grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -7,13 +7,18 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-_state = threading.local()
+
+class _GradState(threading.local):
+    enabled = True  # the default each new thread sees (a class attribute: a fast lookup)
+
+
+_state = _GradState()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside a `no_grad` block."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class no_grad:  # noqa: N801 - named like torch.no_grad

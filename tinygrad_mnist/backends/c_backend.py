@@ -86,19 +86,17 @@ def _contig(a: np.ndarray) -> np.ndarray:
 def _check_in_place(op: str, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -> None:
     """p and the state arrays are updated in place from g: all must have p's shape, p and the
     state must be C-contiguous and writeable, and no two may overlap in memory (the loop
-    would read values it has already overwritten)."""
-    arrays = (p, g, *state)
-    ok = g.shape == p.shape
-    for x in arrays:
-        if x is not g:
-            f = x.flags
-            ok = ok and x.shape == p.shape and f.c_contiguous and f.writeable
-    if ok:
-        for i in range(1, len(arrays)):
-            for j in range(i):
-                ok = ok and not np.may_share_memory(arrays[i], arrays[j])
+    would read values it has already overwritten). Runs every optimizer step: kept cheap."""
+    shape, f = p.shape, p.flags
+    ok = g.shape == shape and f.c_contiguous and f.writeable and not np.may_share_memory(p, g)
+    for i, s in enumerate(state):
+        f = s.flags
+        ok = ok and s.shape == shape and f.c_contiguous and f.writeable
+        ok = ok and not (np.may_share_memory(s, p) or np.may_share_memory(s, g))
+        for t in state[:i]:
+            ok = ok and not np.may_share_memory(s, t)
     if not ok:
-        _explain_in_place(op, arrays)
+        _explain_in_place(op, (p, g, *state))
 
 
 def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
