@@ -82,7 +82,12 @@ def auto_steps(batch_size: int, samples: int = 4096, minimum: int = 5) -> int:
 
 def thread_env(threads: int) -> dict[str, str]:
     """Environment variables that make numpy, torch, tinygrad and our kernels use `threads`."""
-    return {name: str(threads) for name in THREAD_ENV_VARS}
+    env = {name: str(threads) for name in THREAD_ENV_VARS}
+    # The contenders take turns in one process. OpenMP threads (ours and torch's) spin for a
+    # while after each parallel region by default, so one contender's idle workers would burn
+    # the core the next contender needs; passive waiting makes the turns fair.
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
 
 
 def set_threads(threads: int) -> None:

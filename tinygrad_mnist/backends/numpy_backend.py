@@ -245,10 +245,18 @@ def adam_step(
     """
     if weight_decay:
         g = g + weight_decay * p
+    # In place, through one work array: each full-size temporary NumPy would otherwise
+    # allocate costs a fresh mmap and page faults for parameters of a few MB.
+    tmp = np.multiply(g, 1 - beta1)
     m *= beta1
-    m += (1 - beta1) * g
+    m += tmp  # m = b1 m + (1 - b1) g
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - beta2
     v *= beta2
-    v += (1 - beta2) * g * g
-    mhat = m / (1 - beta1**step)
-    vhat = v / (1 - beta2**step)
-    p -= (lr * mhat / (np.sqrt(vhat) + eps)).astype(p.dtype, copy=False)
+    v += tmp  # v = b2 v + (1 - b2) g^2
+    np.divide(v, 1 - beta2**step, out=tmp)
+    np.sqrt(tmp, out=tmp)
+    tmp += eps  # sqrt(v / (1 - b2^t)) + eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= lr / (1 - beta1**step)  # lr (m / (1 - b1^t)) / (sqrt(...) + eps)
+    p -= tmp
