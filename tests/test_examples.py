@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +24,16 @@ RUNS = {
         [],
         ["GoodSigmoid:\ngradcheck: OK", "BuggySigmoid:\ngradcheck: MISMATCH"],
     ),
-    "scalar_autograd.py": ([], ["neuron.dot"]),
-    "scalar_two_moons.py": (["--steps", "40"], ["accuracy"]),
+    "scalar_autograd.py": (
+        [],
+        [
+            "o = tanh(n) = 0.7071",
+            "d o / d w1 = +1.0000",  # x1 (1 - o^2) = 2 * 0.5
+            "d o / d x1 = -1.5000",  # w1 (1 - o^2) = -3 * 0.5
+            "d o / d w2 = +0.0000",  # x2 = 0
+        ],
+    ),
+    "scalar_two_moons.py": (["--steps", "6"], ["accuracy"]),
     "compare_backends.py": (
         ["--steps", "60", "--data-dir", str(MNIST_DIR)],
         ["largest relative loss difference"],
@@ -53,3 +62,9 @@ def test_example_runs(name: str, tmp_path: Path):
     for text in expected:
         assert text in proc.stdout, f"{text!r} not in the output of {name}:\n{proc.stdout}"
     assert len((EXAMPLES / name).read_text().splitlines()) <= 80, f"{name} is over 80 lines"
+    if name == "scalar_autograd.py":
+        dot = (tmp_path / "neuron.dot").read_text()
+        assert dot.startswith("digraph G {") and '"tanh"' in dot
+    if name == "scalar_two_moons.py":  # printed at step 0, step 5 (the last) and at the end
+        losses = [float(x) for x in re.findall(r"loss (\d+\.\d+)", proc.stdout)]
+        assert len(losses) == 3 and losses[-1] < 0.5 * losses[0]
