@@ -24,7 +24,7 @@ from .serialization import ModelFileError
 from .training import ConfigError, TrainingDivergedError
 
 # Modules of tinygrad_mnist/commands/, in the order `--help` lists them.
-COMMANDS = ["train", "eval", "bench"]
+COMMANDS = ["train", "eval", "bench", "plot", "predict"]
 
 # Exit status 2: the input is wrong (options, files); 1: the run itself failed.
 USER_ERRORS = (ConfigError, ModelFileError, MNISTNotFoundError, IDXError, BackendUnavailableError)

@@ -8,8 +8,9 @@ Drawing: `render_digit` turns a [H, W] image into text, one character per pixel 
                    but shows only ink or no ink (at half intensity).
     style "ascii"  like "shade" with plain ASCII " .:-=+*#%@", for terminals without Unicode
 
-Reading an image: `load_grayscale` (any format Pillow reads) and `to_mnist_pixels` turn a
-photo or drawing into what MNIST digits look like: 28x28, light ink on a black background.
+Reading an image: `load_digit_image` = `load_grayscale` (any format Pillow reads) then
+`to_mnist_pixels`, which turn a photo or drawing into what MNIST digits look like: 28x28,
+light ink on a black background.
 `pixels_to_input` then normalises it exactly as the training data was. Pillow comes with the
 `plot` extra and is imported only when an image is read.
 """
@@ -101,13 +102,13 @@ def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(paper, rgba)
             return np.asarray(img.convert("L"), dtype=np.uint8)
+    except ImageInputError:
+        raise  # ours (too large), already clear
     except Image.UnidentifiedImageError:
         raise ImageInputError(
             f"{path}: not an image file Pillow can read (try PNG or JPEG)"
         ) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        if isinstance(e, ImageInputError):
-            raise
         # Pillow reports truncated or corrupt data as OSError (and, for a few formats,
         # SyntaxError or ValueError).
         raise ImageInputError(f"{path}: cannot decode the image ({e})") from None
@@ -156,6 +157,16 @@ def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
     # become gray instead of vanishing (which plain subsampling would do).
     small = Image.fromarray(square).resize((SIDE, SIDE), Image.LANCZOS)
     return np.asarray(small, dtype=np.uint8)
+
+
+def load_digit_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file as an MNIST-like digit uint8 [28, 28]: `load_grayscale`, then
+    `to_mnist_pixels`. Every problem is an `ImageInputError` naming the file."""
+    gray = load_grayscale(path)
+    try:
+        return to_mnist_pixels(gray)
+    except ImageInputError as e:
+        raise ImageInputError(f"{path}: {e}") from None
 
 
 def pixels_to_input(pixels: np.ndarray) -> np.ndarray:

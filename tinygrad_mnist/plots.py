@@ -12,7 +12,7 @@ so an interrupted run never leaves half a PNG behind.
 
 plot_curves(metrics, path)                     loss and accuracy per epoch, train and test
 plot_confusion(confusion, path)                10x10 counts: true class x predicted class
-plot_misclassified(images, labels, preds, probs, path, n=25)   the most confident mistakes
+plot_misclassified(images, labels, preds, probs, path, n=25)  most confident mistakes
 plot_first_layer(weight, path, n=None)         each first-layer unit's weights as a 28x28 image
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = 'pip install "tinygrad-mnist[plot]"  (or  pip install ".[plot]"  from a checkout)'
 # Dots per inch of the saved PNGs: small files that still read well in a README.
 DPI = 90
+PALETTE_COLOURS = 256
 IMAGE_SIDE = 28
 
 
@@ -42,7 +43,9 @@ class MissingPlotExtraError(ImportError):
     """matplotlib or Pillow is not installed; the message says how to install them."""
 
     def __init__(self, package: str, purpose: str) -> None:
-        super().__init__(f"{purpose} needs {package}, which is not installed. Install it with: {INSTALL_HINT}")
+        super().__init__(
+            f"{purpose} needs {package}, which is not installed. Install it with: {INSTALL_HINT}"
+        )
         self.package = package
 
 
@@ -67,32 +70,37 @@ def _new_figure(width_in: float, height_in: float) -> Figure:
 
 def _save_png(fig: Figure, path: str | os.PathLike[str]) -> Path:
     """Render `fig` to PNG bytes in memory, then write them to `path` in one atomic step."""
+    from PIL import Image  # matplotlib depends on Pillow, so it is there when matplotlib is
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    write_bytes_atomic(path, buf.getvalue())
+    rendered = io.BytesIO()
+    fig.savefig(rendered, format="png", dpi=DPI)
+    # A plot has few distinct colours: stored as a 256-colour palette image instead of full
+    # RGBA, its PNG is 2-3 times smaller and looks the same.
+    palette = Image.open(rendered).convert("RGB").quantize(PALETTE_COLOURS)
+    out = io.BytesIO()
+    palette.save(out, format="png", optimize=True)
+    write_bytes_atomic(path, out.getvalue())
     return path
 
 
 def epoch_series(metrics: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The per-epoch numbers of a metrics dict as arrays of length E (the number of epochs).
+    """The per-epoch numbers of a metrics dict as float arrays of length E (epochs).
 
     Accepts the metrics JSON written by `train`, whose "epochs" is a list of per-epoch dicts
-    with "train_loss", "train_acc", "test_loss" and "test_acc". Missing keys are left out.
+    with "epoch", "train_loss", "train_acc", "test_loss" and "test_acc" (accuracies as
+    fractions). A value written as null (a diverged loss) becomes NaN, a gap in the curve;
+    a key no epoch has is left out.
     """
     epochs = metrics.get("epochs")
-    if not isinstance(epochs, Sequence) or not epochs:
-        raise ValueError("metrics have no per-epoch records (expected a non-empty 'epochs' list)")
-    keys = ("train_loss", "train_acc", "test_loss", "test_acc")
-    series = {}
-    for key in keys:
+    if not isinstance(epochs, list) or not epochs or not all(isinstance(e, dict) for e in epochs):
+        raise ValueError("the metrics have no per-epoch records (a non-empty 'epochs' list)")
+    series = {"epoch": np.asarray([e.get("epoch", i + 1) for i, e in enumerate(epochs)], float)}
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
         values = [e.get(key) for e in epochs]
-        if all(v is not None for v in values):
-            series[key] = np.asarray(values, dtype=np.float64)
-    series["epoch"] = np.asarray(
-        [e.get("epoch", i + 1) for i, e in enumerate(epochs)], dtype=np.float64
-    )
+        if any(v is not None for v in values):
+            series[key] = np.asarray([np.nan if v is None else v for v in values], float)
     return series
 
 
@@ -151,6 +159,15 @@ def plot_confusion(confusion: np.ndarray, path: str | os.PathLike[str]) -> Path:
     return _save_png(fig, path)
 
 
+def most_confident_mistakes(
+    labels: np.ndarray, preds: np.ndarray, probs: np.ndarray, n: int
+) -> np.ndarray:
+    """Indices of up to `n` examples with preds != labels, highest probs first (ties: lower
+    index first). labels, preds, probs: [N]."""
+    wrong = np.flatnonzero(np.asarray(labels) != np.asarray(preds))
+    return wrong[np.argsort(-np.asarray(probs)[wrong], kind="stable")][:n]
+
+
 def plot_misclassified(
     images: np.ndarray,
     labels: np.ndarray,
@@ -169,8 +186,7 @@ def plot_misclassified(
     labels, preds, probs = np.asarray(labels), np.asarray(preds), np.asarray(probs)
     if not len(labels) == len(preds) == len(probs) == len(images):
         raise ValueError("plot_misclassified: images, labels, preds and probs differ in length")
-    wrong = np.flatnonzero(labels != preds)
-    wrong = wrong[np.argsort(-probs[wrong], kind="stable")][:n]
+    wrong = most_confident_mistakes(labels, preds, probs, n)
     cols = max(1, math.ceil(math.sqrt(n)))
     rows = max(1, math.ceil(n / cols))
     fig = _new_figure(1.45 * cols, 1.6 * rows + 0.4)
@@ -184,6 +200,24 @@ def plot_misclassified(
     return _save_png(fig, path)
 
 
+def weight_mosaic(units: np.ndarray, cols: int) -> np.ndarray:
+    """Tile rows of `units` [K, 784] as 28x28 images into one array [rows*30-2, cols*30-2].
+
+    Each image is divided by its own largest |weight|, so it spans [-1, 1]: weak units'
+    patterns stay visible. The 2-pixel gaps between tiles (and empty tiles) are NaN.
+    """
+    rows = max(1, math.ceil(len(units) / cols))
+    gap = 2
+    step = IMAGE_SIDE + gap
+    mosaic = np.full((rows * step - gap, cols * step - gap), np.nan)
+    for k, w in enumerate(units):
+        limit = np.abs(w).max() or 1.0  # an all-zero unit stays zero
+        r, c = divmod(k, cols)
+        tile = w.reshape(IMAGE_SIDE, IMAGE_SIDE) / limit
+        mosaic[r * step : r * step + IMAGE_SIDE, c * step : c * step + IMAGE_SIDE] = tile
+    return mosaic
+
+
 def plot_first_layer(
     weight: np.ndarray, path: str | os.PathLike[str], n: int | None = None
 ) -> Path:
@@ -191,8 +225,8 @@ def plot_first_layer(
 
     Row k holds the weights unit k puts on each pixel, so its image shows the pattern the unit
     responds to. Red is positive, blue negative, white zero; each image is scaled to its own
-    largest |weight|, so that weak units' patterns are visible too. `n` limits how many rows
-    are shown (all by default). Returns `path`.
+    largest |weight| (see `weight_mosaic`). `n` limits how many rows are shown (all by
+    default). Returns `path`.
     """
     weight = np.asarray(weight, dtype=np.float64)
     if weight.ndim != 2 or weight.shape[1] != IMAGE_SIDE * IMAGE_SIDE:
@@ -201,17 +235,22 @@ def plot_first_layer(
         )
     units = weight[: n if n is not None else len(weight)]
     cols = max(1, math.ceil(math.sqrt(len(units))))
-    rows = max(1, math.ceil(len(units) / cols))
-    side = min(0.75, 10 / cols)  # inches per image: a 128-unit layer still fits ~9 inches
-    fig = _new_figure(side * cols, side * rows + 0.5)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).reshape(-1)
-    for ax in axes:
-        ax.set_axis_off()
-    for ax, w in zip(axes, units):
-        limit = np.abs(w).max() or 1.0  # symmetric limits put zero at the colormap's white
-        ax.imshow(w.reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.suptitle(
-        f"First-layer weights: {len(units)} of {len(weight)} units (red +, blue -)",
-        fontsize=10,
+    mosaic = weight_mosaic(units, cols)
+    # About 2 screen pixels per weight, at least 300 pixels wide, at most 900.
+    width_px = min(900, max(300, 2 * mosaic.shape[1]))
+    height_px = width_px * mosaic.shape[0] / mosaic.shape[1]
+    fig = _new_figure(width_px / DPI, height_px / DPI + 0.4)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    # One image drawn with "nearest" keeps each weight a sharp block: clearer to read, and
+    # far smaller as a PNG than 128 separately resampled images.
+    import matplotlib
+
+    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.75")  # gaps in gray
+    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_title(
+        f"First-layer weights: {len(units)} of {len(weight)} units "
+        "(red +, blue -, each scaled to its max |w|)",
+        fontsize=9,
     )
     return _save_png(fig, path)

@@ -1,6 +1,6 @@
 """`tinygrad-mnist plot MODEL --out DIR`: the four pictures of a trained model, as PNGs.
 
-    curves.png         loss and accuracy per epoch (needs the metrics JSON of the run)
+    curves.png         loss and accuracy per epoch (from the metrics JSON of the run)
     confusion.png      test-set confusion matrix
     misclassified.png  the test digits the model gets wrong most confidently
     first_layer.png    the first layer's weights, one 28x28 image per unit
@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 
 from .. import plots
-from ..data import IDXError, MNISTNotFoundError, flatten, load_mnist, normalize
-from ..serialization import ModelFileError, load_model
+from ..data import flatten, load_mnist, normalize
+from ..serialization import load_model
+from ..training import default_metrics_path, evaluate
+from . import HelpFormatter
 from .predict import class_probabilities
 
 NAME = "plot"
-NUM_CLASSES = 10
 
 
 class MetricsFileError(ValueError):
@@ -34,28 +35,30 @@ class MetricsFileError(ValueError):
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the `plot` subcommand to the CLI's subparsers."""
+    """Add the `plot` subcommand and its options."""
     p = subparsers.add_parser(
         NAME,
         help="draw learning curves, confusion matrix, mistakes and first-layer weights (PNG)",
-        description="Evaluate MODEL on the MNIST test set and write curves.png (if --metrics "
-        "is given), confusion.png, misclassified.png and first_layer.png into --out.",
+        description="Run MODEL on the MNIST test set and write curves.png, confusion.png, "
+        "misclassified.png and first_layer.png into the --out directory. Needs matplotlib.",
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("model", help="a model file written by `train` (.npz)")
-    p.add_argument("--metrics", help="the metrics JSON written by `train` (for curves.png)")
-    p.add_argument("--out", required=True, help="directory to write the PNGs into")
-    p.add_argument("--data-dir", help="directory holding the MNIST files")
+    p.add_argument("model", metavar="MODEL", help="model file written by `train` (.npz)")
+    p.add_argument(
+        "--metrics",
+        default=None,
+        metavar="FILE",
+        help="metrics JSON written by `train`, for curves.png (default: MODEL with .json if "
+        "that file exists, else curves.png is skipped)",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="directory to write the PNGs to")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory with the MNIST files (default: $TINYGRAD_MNIST_DATA, else the cache, "
+        "else download)",
+    )
     return p
-
-
-def confusion_matrix(
-    labels: np.ndarray, preds: np.ndarray, n_classes: int = NUM_CLASSES
-) -> np.ndarray:
-    """Counts [C, C]: entry [i, j] is how many examples of class i were predicted as j."""
-    # Each (true, predicted) pair gets its own number i * C + j; counting those numbers
-    # counts the pairs.
-    pairs = np.asarray(labels, dtype=np.int64) * n_classes + np.asarray(preds, dtype=np.int64)
-    return np.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
 def load_metrics(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -71,7 +74,7 @@ def load_metrics(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise MetricsFileError(f"{path}: a metrics file must hold a JSON object")
     try:
         plots.epoch_series(metrics)  # fail now, not after evaluating the model
-    except (ValueError, TypeError, AttributeError) as e:
+    except (ValueError, TypeError) as e:
         raise MetricsFileError(f"{path}: {e}") from None
     return metrics
 
@@ -84,27 +87,29 @@ def make_plots(
 ) -> list[Path]:
     """Write the PNGs for a trained model into `out_dir` (created if needed); return their paths.
 
-    curves.png is drawn only when `metrics_path` is given. The model is run on the whole
-    test set for the confusion matrix and the misclassified digits. Raises
+    curves.png is drawn only when `metrics_path` is given. The model runs on the whole test
+    set for the confusion matrix and the misclassified digits. Raises
     `plots.MissingPlotExtraError` (before any work) without matplotlib, `ModelFileError`,
     `MNISTNotFoundError`/`IDXError` for the data, and `MetricsFileError`.
     """
     plots.require_matplotlib()
-    out = Path(out_dir)
     model, _meta = load_model(model_path)
     metrics = load_metrics(metrics_path) if metrics_path is not None else None
     images, labels = load_mnist("test", data_dir)
+    x, y = flatten(normalize(images)), labels.astype(np.int64)
 
-    probs = class_probabilities(model, flatten(normalize(images)))
-    preds = probs.argmax(axis=1)
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     if metrics is not None:
         written.append(plots.plot_curves(metrics, out / "curves.png"))
-    written.append(plots.plot_confusion(confusion_matrix(labels, preds), out / "confusion.png"))
-    confidence = probs[np.arange(len(preds)), preds]
+    _accuracy, _per_class, confusion = evaluate(model, x, y)
+    written.append(plots.plot_confusion(confusion, out / "confusion.png"))
+    probs = class_probabilities(model, x)
+    preds = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(preds)), preds]  # the probability of each prediction
     written.append(
-        plots.plot_misclassified(images, labels, preds, confidence, out / "misclassified.png")
+        plots.plot_misclassified(images, y, preds, confidence, out / "misclassified.png")
     )
     first_weight = model[0].weight.data  # (units, 784): one row per first-layer unit
     written.append(plots.plot_first_layer(first_weight, out / "first_layer.png"))
@@ -112,18 +117,23 @@ def make_plots(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run `plot`: 0 on success, 1 without matplotlib, 2 for bad input files."""
+    """Draw the plots; 0 when done, 1 without matplotlib, 2 for a bad metrics file.
+
+    A bad model file or missing MNIST data go up to cli.main, which reports them (exit 2).
+    """
+    metrics = args.metrics
+    if metrics is None and default_metrics_path(args.model).is_file():
+        metrics = default_metrics_path(args.model)
     try:
-        paths = make_plots(args.model, args.metrics, args.out, args.data_dir)
+        paths = make_plots(args.model, metrics, args.out, args.data_dir)
     except plots.MissingPlotExtraError as e:
-        return _error(str(e), status=1)
-    except (ModelFileError, MNISTNotFoundError, IDXError, MetricsFileError) as e:
-        return _error(str(e))
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except MetricsFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if metrics is None:
+        print(f"note: no metrics file ({default_metrics_path(args.model)}); skipped curves.png")
     for path in paths:
         print(f"wrote {path}")
     return 0
-
-
-def _error(message: str, status: int = 2) -> int:
-    print(f"tinygrad-mnist {NAME}: error: {message}", file=sys.stderr)
-    return status

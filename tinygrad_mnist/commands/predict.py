@@ -4,7 +4,8 @@
     tinygrad-mnist predict mnist_mlp.npz --image my7.png    your own image (needs Pillow)
 
 The digit is drawn in the terminal (see digit_render.py): shaded blocks by default,
-`--half-blocks` for a compact, correctly proportioned picture, `--ascii` for plain terminals.
+`--half-blocks` for a compact picture with the right proportions, `--ascii` for plain
+terminals. An image is shown as the model sees it: inverted if needed and shrunk to 28x28.
 """
 
 from __future__ import annotations
@@ -14,51 +15,62 @@ import sys
 
 import numpy as np
 
-from ..data import IDXError, MNISTNotFoundError, load_mnist
+from ..data import load_mnist
 from ..digit_render import (
     ImageInputError,
-    load_grayscale,
+    load_digit_image,
     pixels_to_input,
     render_digit,
-    to_mnist_pixels,
 )
 from ..grad_mode import no_grad
 from ..nn import MLP
 from ..plots import MissingPlotExtraError
 from ..serialization import ModelFileError, load_model
 from ..tensor import Tensor
+from . import HelpFormatter
+from .train import positive_int
 
 NAME = "predict"
 INPUT_SIZE = 28 * 28
-# Test images per forward pass: large enough to be fast, small enough for little memory.
+# Images per forward pass in class_probabilities: fast, yet small in memory.
 BATCH_SIZE = 1000
+BAR_WIDTH = 20  # characters of a 100% probability bar
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the `predict` subcommand to the CLI's subparsers."""
+    """Add the `predict` subcommand and its options."""
     p = subparsers.add_parser(
         NAME,
-        help="show one digit in the terminal and the model's top-3 classes",
+        help="draw one digit in the terminal with the model's top-3 classes",
         description="Draw a digit (a test-set digit, or your own image) in the terminal and "
-        "print the model's three most likely classes with their probabilities.",
+        "print the model's most likely classes with their probabilities.",
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("model", help="a model file written by `train` (.npz)")
+    p.add_argument("model", metavar="MODEL", help="model file written by `train` (.npz)")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int, help="which test-set digit to show (0-based)")
+    source.add_argument(
+        "--index", type=int, default=None, metavar="N", help="test-set digit N (0 to 9999)"
+    )
     source.add_argument(
         "--image",
+        default=None,
         metavar="FILE",
         help="your own digit image (PNG, JPEG, ...; at least 28x28 pixels; needs Pillow)",
     )
-    p.add_argument("--data-dir", help="directory holding the MNIST files (for --index)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory with the MNIST files, for --index (default: $TINYGRAD_MNIST_DATA, "
+        "else the cache, else download)",
+    )
     style = p.add_mutually_exclusive_group()
     style.add_argument("--ascii", action="store_true", help="plain ASCII instead of Unicode")
     style.add_argument(
         "--half-blocks",
         action="store_true",
-        help="two pixels per character (▀▄): half the height, ink or no ink",
+        help="two pixels per character with ▀ and ▄: right proportions, but only ink/no ink",
     )
-    p.add_argument("--top", type=int, default=3, help="how many classes to list (default 3)")
+    p.add_argument("--top", type=positive_int, default=3, metavar="K", help="classes to list")
     return p
 
 
@@ -73,43 +85,46 @@ def class_probabilities(model: MLP, x: np.ndarray, batch_size: int = BATCH_SIZE)
 
 
 def format_top_classes(probs: np.ndarray, k: int = 3, ascii_only: bool = False) -> list[str]:
-    """Lines "  7   97.31%  ███████████████████" for the `k` most likely classes of probs [C]."""
-    bar_char = "#" if ascii_only else "█"
+    """Lines like "  7   97.31%  ███████████████████" for the k most likely classes of probs [C]."""
+    bar = "#" if ascii_only else "█"
     order = np.argsort(-probs, kind="stable")[:k]
-    return [f"  {c}  {100 * probs[c]:6.2f}%  {bar_char * round(20 * probs[c])}" for c in order]
+    return [f"  {c}  {100 * probs[c]:6.2f}%  {bar * round(BAR_WIDTH * probs[c])}" for c in order]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run `predict`; returns the exit status (2 for bad input, with a one-line message)."""
-    style = "ascii" if args.ascii else "half" if args.half_blocks else "shade"
-    try:
-        model, _meta = load_model(args.model)
-        if model.sizes[0] != INPUT_SIZE:
-            raise ModelFileError(
-                f"{args.model}: the model takes {model.sizes[0]} inputs, not {INPUT_SIZE} "
-                "(28x28 pixels): it is not an MNIST model"
-            )
-        if args.top < 1:
-            return _error("--top must be at least 1")
-        if args.image is not None:
-            pixels = to_mnist_pixels(load_grayscale(args.image))
-            where, label = f"image {args.image} (as the model sees it, 28x28)", None
-        else:
-            images, labels = load_mnist("test", args.data_dir)
-            if not 0 <= args.index < len(images):
-                return _error(
-                    f"--index {args.index} is out of range: the test set has {len(images)} "
-                    f"digits, numbered 0 to {len(images) - 1}"
-                )
-            pixels, label = images[args.index], int(labels[args.index])
-            where = f"test digit {args.index}"
-    except (ModelFileError, ImageInputError, MNISTNotFoundError, IDXError) as e:
-        return _error(str(e))
-    except MissingPlotExtraError as e:
-        return _error(str(e), status=1)
+    """Show the digit and the prediction; 0 when done, 2 for bad input, 1 without Pillow.
 
+    A bad model file or missing MNIST data go up to cli.main, which reports them (exit 2).
+    """
+    model, _meta = load_model(args.model)
+    if model.sizes[0] != INPUT_SIZE:
+        raise ModelFileError(
+            f"{args.model}: the model takes {model.sizes[0]} inputs, not {INPUT_SIZE} "
+            "(28x28 pixels), so it is not an MNIST model"
+        )
+    label = None
+    if args.image is not None:
+        try:
+            pixels = load_digit_image(args.image)
+        except ImageInputError as e:
+            return _error(str(e), status=2)
+        except MissingPlotExtraError as e:
+            return _error(str(e), status=1)
+        title = f"{args.image}, as the model sees it (28x28):"
+    else:
+        images, labels = load_mnist("test", args.data_dir)
+        if not 0 <= args.index < len(images):
+            return _error(
+                f"--index {args.index} is out of range: the test set has {len(images)} digits, "
+                f"numbered 0 to {len(images) - 1}",
+                status=2,
+            )
+        pixels, label = images[args.index], int(labels[args.index])
+        title = f"test digit {args.index}:"
+
+    style = "ascii" if args.ascii else "half" if args.half_blocks else "shade"
     probs = class_probabilities(model, pixels_to_input(pixels)[None])[0]
-    print(where)
+    print(title)
     print(render_digit(pixels, style=style, frame=True))
     if label is not None:
         print(f"true label: {label}")
@@ -119,6 +134,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _error(message: str, status: int = 2) -> int:
-    print(f"tinygrad-mnist {NAME}: error: {message}", file=sys.stderr)
+def _error(message: str, status: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
     return status
