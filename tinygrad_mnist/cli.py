@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return command.run(args)
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly, like cat
+        sys.stderr.close()
+        return 0
     except USER_ERRORS as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
