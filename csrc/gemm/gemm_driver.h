@@ -85,9 +85,11 @@ static int64_t FN(block_size)(int64_t total, int64_t max, int64_t align) {
     return (b + align - 1) / align * align;
 }
 
-static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
-                            const T *A, int transA, const T *B, int transB, T *C,
-                            FN(tg_epilogue) epi, const void *ctx, int nthreads) {
+/* Both drivers return 0, or -1 when there was no memory for the packing buffers (then C is
+ * untouched and tg_gemm falls back to the plain loops, which need none). */
+static int FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
+                           const T *A, int transA, const T *B, int transB, T *C,
+                           FN(tg_epilogue) epi, const void *ctx, int nthreads) {
     (void)nthreads; /* unused without OpenMP */
     const int mr = kern->mr, nr = kern->nr;
     const int64_t KC = FN(block_size)(K, GEMM_KC, 1);
@@ -95,7 +97,7 @@ static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
     const int64_t NC = FN(block_size)(N, GEMM_NC, nr);
     T *bp = tg_scratch(0, (size_t)(KC * NC * sizeof(T)));
     T *ap = tg_scratch(1, (size_t)(MC * KC * sizeof(T)));
-    if (!bp || !ap) return;
+    if (!bp || !ap) return -1;
     for (int64_t jc = 0; jc < N; jc += NC) {
         const int64_t nc = N - jc < NC ? N - jc : NC;
         for (int64_t pc = 0; pc < K; pc += KC) {
@@ -118,11 +120,12 @@ static void FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
             }
         }
     }
+    return 0;
 }
 
-static void FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
-                            const T *A, int transA, const T *B, int transB, T *C,
-                            FN(tg_epilogue) epi, const void *ctx, int nthreads) {
+static int FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
+                           const T *A, int transA, const T *B, int transB, T *C,
+                           FN(tg_epilogue) epi, const void *ctx, int nthreads) {
     (void)nthreads; /* unused without OpenMP */
     const int mr = kern->mr, nr = kern->nr;
     /* opA[i][p] = A[i*rsa + p*csa] */
@@ -131,7 +134,7 @@ static void FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
     int64_t ldb = N, panel = 1; /* opB[p][j0 + j] = bsrc[j0*panel + p*ldb + j] */
     if (transB) {
         T *bp = tg_scratch(0, (size_t)(K * ((N + nr - 1) / nr * nr) * sizeof(T)));
-        if (!bp) return;
+        if (!bp) return -1;
         FN(pack_b)(B, transB, N, K, 0, K, 0, N, nr, kern, bp);
         bsrc = bp, ldb = nr, panel = K;
     }
@@ -155,6 +158,7 @@ static void FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, in
             if (last && epi) epi(c, N, m, n, jr, ctx);
         }
     }
+    return 0;
 }
 
 void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const T *B,
@@ -173,10 +177,14 @@ void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const 
         if (epi) epi(C, N, M, N, 0, ctx);
         return;
     }
-    if (use_direct(M, N, K, transA, sizeof(T)))
-        FN(gemm_direct)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
-    else
-        FN(gemm_packed)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
+    const int failed =
+        use_direct(M, N, K, transA, sizeof(T))
+            ? FN(gemm_direct)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads)
+            : FN(gemm_packed)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
+    if (failed) { /* out of memory for packing: slow but correct, never a wrong C */
+        FN(tg_matmul_ref)(M, N, K, A, transA, B, transB, C);
+        if (epi) epi(C, N, M, N, 0, ctx);
+    }
 }
 
 #undef FN
