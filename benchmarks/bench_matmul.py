@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# after site-packages: an installed tinygrad_mnist wins over this checkout
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinygrad_mnist._kernels import ffi, lib  # noqa: E402
 
 ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512"}

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a checkout without installing
+sys.path.append(str(REPO))  # after site-packages: an installed tinygrad_mnist wins
 
 from tinygrad_mnist.scalar import Value  # noqa: E402
 from tinygrad_mnist.scalar_nn import MLP  # noqa: E402

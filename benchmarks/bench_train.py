@@ -15,7 +15,7 @@ Columns (samples per second, higher is better):
 Ratios: C/torch (the target is >= 2), C/ceiling, numpy backend / np_by_hand.
 
 For fair numpy/PyTorch numbers run with the OpenBLAS overrides of this machine unset:
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=. \\
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
       python benchmarks/bench_train.py --data-dir ../shared/mnist
 """
 
@@ -31,7 +31,7 @@ import time
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.append(ROOT)  # after site-packages: an installed tinygrad_mnist wins over this checkout
 
 from tinygrad_mnist import benchmark  # noqa: E402
 
@@ -150,7 +150,6 @@ def run_all(args: argparse.Namespace, argv: list[str]) -> list[dict[str, Any]]:
     results = []
     for threads in args.threads:
         env = dict(os.environ, **benchmark.thread_env(threads))
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "result.json")
             cmd = [

@@ -8,10 +8,8 @@ directory) and, when Graphviz is installed, renders output_dir/neuron.svg as wel
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-
-from tinygrad_mnist.draw import draw_dot  # noqa: E402
-from tinygrad_mnist.scalar import Value  # noqa: E402
+from tinygrad_mnist.draw import draw_dot
+from tinygrad_mnist.scalar import Value
 
 # Inputs, weights and bias (b is chosen so the numbers come out round).
 x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")

@@ -8,12 +8,8 @@ plus a little L2 weight decay. Labels are -1 and +1, and the sign of the score i
 import argparse
 import math
 import random
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-
-from tinygrad_mnist.scalar_nn import MLP  # noqa: E402
+from tinygrad_mnist.scalar_nn import MLP
 
 
 def two_moons(n: int, noise: float, rng: random.Random) -> tuple[list, list]:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    # outside the repo, so the installed package (or $PYTHONPATH's) is the one imported
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, *args], cwd=tempfile.gettempdir(), env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- the `bench` command
@@ -83,7 +86,7 @@ def test_bench_table_prints_every_contender(mnist_dir: Path) -> None:
 
 def test_bench_train_script_runs_a_tiny_config(mnist_dir: Path, tmp_path: Path) -> None:
     out_path = tmp_path / "train.json"
-    args = ["benchmarks/bench_train.py", "--model", "784,16,10", "--batch", "8"]
+    args = [str(REPO / "benchmarks" / "bench_train.py"), "--model", "784,16,10", "--batch", "8"]
     args += ["--optimizer", "adam", "--threads", "1", "--steps", "2", "--repeats", "1"]
     args += ["--warmup", "1", "--contenders", "numpy", "numpy_by_hand", "matmul_ceiling"]
     args += ["--data-dir", str(mnist_dir), "--json", str(out_path)]

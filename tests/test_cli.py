@@ -9,11 +9,12 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR, REPO
+from conftest import MNIST_DIR
 
 from tinygrad_mnist import cli
 from tinygrad_mnist.serialization import load_model
@@ -23,10 +24,10 @@ QUICK = ["--train-limit", "2000", "--test-limit", "1000", "--no-progress", "--ba
 
 
 def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`python -m tinygrad_mnist ARGS` from the repo, without installing it, on one core."""
+    """`python -m tinygrad_mnist ARGS` on one core, run outside the repo so that the installed
+    package (with its compiled kernels), or the one on $PYTHONPATH, is the one imported."""
     env = {k: v for k, v in os.environ.items() if k not in ("TINYGRAD_MNIST_DATA", TEST_SIGINT_ENV)}
     env.update(
-        PYTHONPATH=str(REPO),
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
         TINYGRAD_NUM_THREADS="1",
@@ -37,7 +38,7 @@ def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.C
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=tempfile.gettempdir(),
         timeout=300,
     )
 

@@ -147,7 +147,11 @@ def test_matmul_k_zero_gives_zeros(isa):
 def test_packed_driver_on_odd_shapes():
     """The packed (BLIS) driver, forced with TINYGRAD_GEMM_PATH=packed on small odd shapes
     for every ISA (a subprocess, since the variable is read once)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # root is appended (not prepended) to sys.path, so an installed tinygrad_mnist (with its
+    # compiled kernels) wins over the source tree; `tests` is found in root either way.
     code = (
+        f"import sys; sys.path.append({root!r})\n"
         "import itertools, numpy as np, tests.test_gemm as t\n"
         "rng = np.random.default_rng(5)\n"
         "for isa in t.ISAS:\n"
@@ -158,11 +162,11 @@ def test_packed_driver_on_odd_shapes():
         "                t.check(m, n, k, ta, tb, dt, rng)\n"
         "print('ok')\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, TINYGRAD_GEMM_PATH="packed", PYTHONPATH=root)
+    env = dict(os.environ, TINYGRAD_GEMM_PATH="packed")
     r = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, timeout=300
-    )
+        [sys.executable, "-c", code], env=env, cwd=os.path.dirname(root), capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
 
 
@@ -184,11 +188,13 @@ def test_set_isa_refuses_unknown_and_restores_best():
 def test_isa_env_variable(name):
     isa = {"generic": 0, "avx2": 1, "avx512": 2}[name]
     code = "from tinygrad_mnist._kernels import lib; print(lib.tg_get_isa())"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, TINYGRAD_ISA=name, PYTHONPATH=root)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    # cwd outside the repo: the installed package (or $PYTHONPATH's) is the one imported
+    env = dict(os.environ, TINYGRAD_ISA=name)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd="/", capture_output=True, text=True
+    )
     want = isa if isa in ISAS else max(ISAS)  # an ISA the CPU lacks is refused
-    assert int(out.stdout) == want
+    assert out.stdout.strip() == str(want), out.stderr[-2000:]
 
 
 def test_threads_give_same_result():
