@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tinygrad_mnist.atomic_file import write_bytes_atomic
 from tinygrad_mnist.data import (
     DataLoader,
     DownloadError,
@@ -39,7 +40,6 @@ from tinygrad_mnist.data import (
     locate_mnist,
     normalize,
     save_idx,
-    write_bytes_atomic,
 )
 from tinygrad_mnist.data import mnist as mnist_module
 from tinygrad_mnist.data.download import decompressed_md5, fetch

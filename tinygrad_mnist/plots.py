@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .data.atomic_file import write_bytes_atomic
+from .atomic_file import write_bytes_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

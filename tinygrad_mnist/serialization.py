@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .data.atomic_file import write_bytes_atomic
+from .atomic_file import write_bytes_atomic
 from .nn import MLP
 from .nn.activation import ACTIVATIONS
 from .optim import Optimizer

@@ -39,8 +39,8 @@ import numpy as np
 from tqdm import tqdm
 
 from . import backends
+from .atomic_file import write_bytes_atomic
 from .data import DataLoader, load_mnist_arrays
-from .data.atomic_file import write_bytes_atomic
 from .grad_mode import no_grad
 from .nn import MLP
 from .nn import functional as F

@@ -46,7 +46,7 @@ import sys
 from typing import Any
 
 from .. import backends, benchmark
-from ..data.atomic_file import write_bytes_atomic
+from ..atomic_file import write_bytes_atomic
 from ..plots import MissingPlotExtraError, require_matplotlib
 from . import HelpFormatter
 from .train import positive_int

@@ -1,13 +1,11 @@
 """Getting MNIST into training: IDX files, finding/downloading MNIST, and batching.
 
 idx.py          load_idx / save_idx: the IDX file format, with strict validation
-atomic_file.py  write_bytes_atomic: replace a file without ever exposing half of it
 download.py     download_verified: fetch from mirrors, keep only a checksum-verified copy
 mnist.py        load_mnist / load_mnist_arrays: where the files are, what they must hold
 loader.py       DataLoader: mini-batches of Tensors, reproducible shuffling
 """
 
-from .atomic_file import write_bytes_atomic
 from .download import DownloadError, download_verified
 from .idx import IDXError, load_idx, save_idx
 from .loader import DataLoader
@@ -37,5 +35,4 @@ __all__ = [
     "locate_mnist",
     "normalize",
     "save_idx",
-    "write_bytes_atomic",
 ]
