@@ -48,7 +48,7 @@ from typing import Any
 from .. import backends, benchmark
 from ..atomic_file import write_bytes_atomic
 from ..plots import MissingPlotExtraError, require_matplotlib
-from . import HelpFormatter
+from . import HelpFormatter, add_data_dir
 from .train import positive_int
 
 NAME = "bench"
@@ -101,12 +101,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=1,
         help="threads for the C kernels, numpy's BLAS and PyTorch",
     )
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory with the MNIST files (default: $TINYGRAD_MNIST_DATA, "
-        "else the cache, else download)",
-    )
+    add_data_dir(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument(
         "--plot",

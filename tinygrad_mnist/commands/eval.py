@@ -15,7 +15,7 @@ from ..backends import NAMES as BACKENDS
 from ..data import load_mnist_arrays
 from ..serialization import load_model
 from ..training import evaluate
-from . import HelpFormatter
+from . import HelpFormatter, add_data_dir
 from .train import positive_int
 
 NAME = "eval"
@@ -31,12 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         formatter_class=HelpFormatter,
     )
     p.add_argument("model", metavar="MODEL", help="model file written by `train` (.npz)")
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory with the MNIST files (default: $TINYGRAD_MNIST_DATA, else the cache, "
-        "else download)",
-    )
+    add_data_dir(p)
     p.add_argument(
         "--test-limit",
         type=positive_int,

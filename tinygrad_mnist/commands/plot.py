@@ -24,7 +24,7 @@ from .. import plots
 from ..data import flatten, load_mnist, normalize
 from ..serialization import load_model
 from ..training import default_metrics_path, evaluate
-from . import HelpFormatter
+from . import HelpFormatter, add_data_dir
 from .predict import class_probabilities
 
 NAME = "plot"
@@ -52,12 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "that file exists, else curves.png is skipped)",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="directory to write the PNGs to")
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory with the MNIST files (default: $TINYGRAD_MNIST_DATA, else the cache, "
-        "else download)",
-    )
+    add_data_dir(p)
     return p
 
 

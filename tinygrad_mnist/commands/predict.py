@@ -27,7 +27,7 @@ from ..nn import MLP
 from ..plots import MissingPlotExtraError
 from ..serialization import ModelFileError, load_model
 from ..tensor import Tensor
-from . import HelpFormatter
+from . import HelpFormatter, add_data_dir
 from .train import positive_int
 
 NAME = "predict"
@@ -57,12 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="FILE",
         help="your own digit image (PNG, JPEG, ...; at least 28x28 pixels; needs Pillow)",
     )
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory with the MNIST files, for --index (default: $TINYGRAD_MNIST_DATA, "
-        "else the cache, else download)",
-    )
+    add_data_dir(p, ", for --index")
     style = p.add_mutually_exclusive_group()
     style.add_argument("--ascii", action="store_true", help="plain ASCII instead of Unicode")
     style.add_argument(

@@ -26,7 +26,7 @@ from ..training import (
     default_metrics_path,
     train,
 )
-from . import HelpFormatter
+from . import HelpFormatter, add_data_dir
 
 NAME = "train"
 THREADS_ENV = "TINYGRAD_NUM_THREADS"  # read by the C kernels
@@ -127,12 +127,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
 
     data = p.add_argument_group("data")
-    data.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory with the MNIST files (default: $TINYGRAD_MNIST_DATA, "
-        "else the cache, else download)",
-    )
+    add_data_dir(data)
     data.add_argument(
         "--train-limit",
         type=positive_int,
