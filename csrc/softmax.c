@@ -23,18 +23,22 @@
         for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;                             \
         return m;                                                                               \
     }                                                                                           \
+    /* e[j] = exp(x[j] - max x) for one row; returns sum e in double and the max in *max */     \
+    static double exp_shifted_row_##SUF(const T *x, T *e, int64_t cols, T *max) {               \
+        const T m = row_max_##SUF(x, cols);                                                     \
+        double s = 0;                                                                           \
+        for (int64_t j = 0; j < cols; j++) {                                                    \
+            e[j] = EXP(x[j] - m);                                                               \
+            s += (double)e[j];                                                                  \
+        }                                                                                       \
+        *max = m;                                                                               \
+        return s;                                                                               \
+    }                                                                                           \
     TG_VECTORIZE                                                                                \
     void tg_softmax_##SUF(int64_t rows, int64_t cols, const T *x, T *y) {                       \
         for (int64_t r = 0; r < rows; r++) {                                                    \
-            const T *xr = x + r * cols;                                                         \
-            T *yr = y + r * cols;                                                               \
-            const T m = row_max_##SUF(xr, cols);                                                \
-            double s = 0;                                                                       \
-            for (int64_t j = 0; j < cols; j++) {                                                \
-                yr[j] = EXP(xr[j] - m);                                                         \
-                s += (double)yr[j];                                                             \
-            }                                                                                   \
-            const T inv = (T)(1 / s);                                                           \
+            T *yr = y + r * cols, m;                                                            \
+            const T inv = (T)(1 / exp_shifted_row_##SUF(x + r * cols, yr, cols, &m));           \
             for (int64_t j = 0; j < cols; j++) yr[j] *= inv;                                    \
         }                                                                                       \
     }                                                                                           \
@@ -77,7 +81,8 @@
     /* Mean cross-entropy over B rows and its gradient, one row at a time:                      \
      *   loss_r = -log softmax(x_r)[label_r] = m + log S - x_r[label_r]                         \
      *   dlogits_r = (softmax(x_r) - onehot(label_r)) / B                                       \
-     * Labels must lie in [0, C) (checked by the caller); B must be > 0. */                     \
+     * Returns -1, or the first row whose label is outside [0, C) (checked before any           \
+     * work). B must be > 0. */                                                                 \
     TG_VECTORIZE                                                                              \
     int64_t tg_cross_entropy_##SUF(int64_t B, int64_t C, const T *logits,                     \
                                    const int64_t *labels, T *loss, T *dlogits) {                \
@@ -87,13 +92,8 @@
         const T inv_b = (T)(1.0 / (double)B);                                                   \
         for (int64_t r = 0; r < B; r++) {                                                       \
             const T *xr = logits + r * C;                                                       \
-            T *gr = dlogits + r * C;                                                            \
-            const T m = row_max_##SUF(xr, C);                                                   \
-            double s = 0;                                                                       \
-            for (int64_t j = 0; j < C; j++) {                                                   \
-                gr[j] = EXP(xr[j] - m);                                                         \
-                s += (double)gr[j];                                                             \
-            }                                                                                   \
+            T *gr = dlogits + r * C, m;                                                         \
+            const double s = exp_shifted_row_##SUF(xr, gr, C, &m);                              \
             total += (double)m + log(s) - (double)xr[labels[r]];                                \
             const T scale = (T)(1 / s) * inv_b; /* softmax / B */                               \
             for (int64_t j = 0; j < C; j++) gr[j] *= scale;                                     \
