@@ -27,7 +27,7 @@ import numpy as np
 sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinygrad_mnist._kernels import ffi, lib  # noqa: E402
 
-ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512"}
+ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}
 
 
 def blas_info() -> list[dict]:
@@ -102,11 +102,11 @@ def main() -> None:
     )
     ap.add_argument("--repeats", type=int, default=7, help="median over this many (>= 5)")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    ap.add_argument("--isa", choices=["auto", "generic", "avx2", "avx512"], default="auto")
+    ap.add_argument("--isa", choices=["auto", "generic", "avx2", "avx512", "neon"], default="auto")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = ap.parse_args()
 
-    want = {"auto": -1, "generic": 0, "avx2": 1, "avx512": 2}[args.isa]
+    want = {"auto": -1, "generic": 0, "avx2": 1, "avx512": 2, "neon": 3}[args.isa]
     isa = lib.tg_set_isa(want)
     dtype = np.dtype(args.dtype).type
     rng = np.random.default_rng(0)

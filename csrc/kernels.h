@@ -28,9 +28,10 @@ void tg_matmul_ref_f64(int64_t M, int64_t N, int64_t K, const double *A, int tra
                        const double *B, int transB, double *C);
 
 /* The fast path (csrc/gemm/) picks its instruction set at run time: 0 generic (portable C),
- * 1 AVX2+FMA, 2 AVX-512. The default is the best the CPU has, or env TINYGRAD_ISA=
- * generic|avx2|avx512 (read once). tg_set_isa(isa) switches (isa < 0: back to the best); it
- * refuses an ISA the CPU lacks, and returns the ISA in use afterwards.
+ * 1 AVX2+FMA, 2 AVX-512 (both x86-64 builds only), 3 NEON (aarch64 builds only). The default
+ * is the best the CPU and the build have, or env TINYGRAD_ISA=generic|avx2|avx512|neon (read
+ * once). tg_set_isa(isa) switches (isa < 0: back to the best); it refuses an ISA the CPU or
+ * the build lacks, and returns the ISA in use afterwards.
  * Threads (OpenMP builds only, used on big products): env TINYGRAD_NUM_THREADS, default 1;
  * tg_set_num_threads returns the count in use (always 1 without OpenMP). */
 int tg_set_isa(int isa);

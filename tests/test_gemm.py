@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from tinygrad_mnist._kernels import ffi, lib
 
-ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512"}
+ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 CTYPE = {np.float32: "float *", np.float64: "double *"}
 SUFFIX = {np.float32: "f32", np.float64: "f64"}
@@ -184,9 +184,9 @@ def test_set_isa_refuses_unknown_and_restores_best():
     assert 0 in ISAS  # the portable path is always there
 
 
-@pytest.mark.parametrize("name", ["generic", "avx2", "avx512"])
+@pytest.mark.parametrize("name", ["generic", "avx2", "avx512", "neon"])
 def test_isa_env_variable(name):
-    isa = {"generic": 0, "avx2": 1, "avx512": 2}[name]
+    isa = {"generic": 0, "avx2": 1, "avx512": 2, "neon": 3}[name]
     code = "from tinygrad_mnist._kernels import lib; print(lib.tg_get_isa())"
     # cwd outside the repo: the installed package (or $PYTHONPATH's) is the one imported
     env = dict(os.environ, TINYGRAD_ISA=name)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import requires_plot_extra
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import cli, plots
@@ -68,6 +69,7 @@ def fake_metrics(epochs: int = 4) -> dict:
 
 
 # ---------------------------------------------------------------------------- plot functions
+@requires_plot_extra
 def test_plot_curves_writes_png(tmp_path: Path) -> None:
     path = plots.plot_curves(fake_metrics(), tmp_path / "curves.png")
     assert path == tmp_path / "curves.png"
@@ -86,6 +88,7 @@ def test_epoch_series_reads_train_metrics_and_keeps_null_as_gap() -> None:
         plots.epoch_series({"epochs": []})
 
 
+@requires_plot_extra
 def test_plot_confusion_writes_png(tmp_path: Path) -> None:
     confusion = np.random.default_rng(0).integers(0, 30, (10, 10)) + np.diag([900] * 10)
     check_png(plots.plot_confusion(confusion, tmp_path / "confusion.png"))
@@ -103,6 +106,7 @@ def test_most_confident_mistakes_picks_wrong_ones_by_probability() -> None:
     np.testing.assert_array_equal(plots.most_confident_mistakes(labels, preds, probs, 2), [3, 1])
 
 
+@requires_plot_extra
 def test_plot_misclassified_writes_png(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
@@ -128,6 +132,7 @@ def test_weight_mosaic_places_each_unit_scaled_to_its_max() -> None:
     assert np.nanmax(np.abs(mosaic)) == 1.0
 
 
+@requires_plot_extra
 def test_plot_first_layer_writes_png(tmp_path: Path) -> None:
     weight = MLP([784, 16, 10], seed=0)[0].weight.data
     check_png(plots.plot_first_layer(weight, tmp_path / "w.png"))
@@ -136,6 +141,7 @@ def test_plot_first_layer_writes_png(tmp_path: Path) -> None:
         plots.plot_first_layer(np.zeros((4, 100)), tmp_path / "bad.png")
 
 
+@requires_plot_extra
 def test_png_replaces_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "curves.png"
     path.write_bytes(b"old")
@@ -200,6 +206,7 @@ def test_importing_the_package_and_cli_does_not_import_matplotlib() -> None:
 
 
 # ---------------------------------------------------------------------------- plot command
+@requires_plot_extra
 def test_make_plots_on_the_test_set(
     mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -242,6 +249,7 @@ def test_make_plots_on_the_test_set(
     assert ((probs >= 0.1) & (probs <= 1)).all()  # the top class of 10 has p >= 1/10
 
 
+@requires_plot_extra
 def test_plot_command_finds_metrics_next_to_model(
     mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

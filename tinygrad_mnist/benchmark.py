@@ -128,7 +128,7 @@ def environment() -> dict[str, Any]:
         env["torch_threads"] = torch.get_num_threads()
     if "c" in backends.available():
         lib = backends.load("c").lib
-        env["c_isa"] = {0: "generic", 1: "avx2", 2: "avx512"}.get(lib.tg_get_isa(), "?")
+        env["c_isa"] = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}.get(lib.tg_get_isa(), "?")
         env["c_threads"] = lib.tg_get_num_threads()
     names = THREAD_ENV_VARS + ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TINYGRAD_ISA")
     env["env"] = {name: os.environ.get(name) for name in names}

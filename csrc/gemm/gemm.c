@@ -1,15 +1,49 @@
 /* GEMM engine: ISA dispatch, thread count, scratch memory, and the driver (gemm_driver.h)
  * instantiated for float and double. See gemm.h for the overall design. */
+/* posix_memalign and pthreads are POSIX, not ISO C: ask for them under -std=c11 */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "gemm.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 #include "../kernels.h"
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+/* Threads without <threads.h> (macOS and MSVC lack it): the two things we need, a one-time
+ * initialisation and a per-thread pointer with a destructor, come from POSIX threads, or
+ * from the Win32 API on Windows. */
+#if defined(_WIN32)
+#include <malloc.h>
+#include <windows.h>
+typedef INIT_ONCE tg_once_t;
+#define TG_ONCE_INIT INIT_ONCE_STATIC_INIT
+static BOOL CALLBACK tg_once_trampoline(PINIT_ONCE once, PVOID fn, PVOID *ctx) {
+    (void)once, (void)ctx;
+    ((void (*)(void))fn)();
+    return TRUE;
+}
+static void tg_call_once(tg_once_t *once, void (*fn)(void)) {
+    InitOnceExecuteOnce(once, tg_once_trampoline, (PVOID)fn, NULL);
+}
+#else
+#include <pthread.h>
+typedef pthread_once_t tg_once_t;
+#define TG_ONCE_INIT PTHREAD_ONCE_INIT
+static void tg_call_once(tg_once_t *once, void (*fn)(void)) { pthread_once(once, fn); }
+#endif
+
+/* The settings below are written by tg_set_isa / tg_set_num_threads and read by every call:
+ * atomics where the compiler has C11 atomics, plain ints (word-sized, so never torn) else. */
+#if defined(__STDC_NO_ATOMICS__)
+#define TG_ATOMIC volatile
+#else
+#define TG_ATOMIC _Atomic
 #endif
 
 /* Cache blocking (elements). KC x NR of packed B (the panel the microkernel sweeps over all of
@@ -21,32 +55,41 @@ enum { DOT_NT_MAX_N = 16, DOT_NT_MIN_K = 32 };
 
 /* ---------------------------------------------------------------- ISA selection ---------- */
 
+/* Can this CPU run the kernels of `isa`, and does this build have them? */
 static int isa_supported(int isa) {
-    __builtin_cpu_init();
     switch (isa) {
         case TG_ISA_GENERIC: return 1;
+#if TG_GEMM_X86
         case TG_ISA_AVX2:
+            __builtin_cpu_init();
             return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
         case TG_ISA_AVX512:
+            __builtin_cpu_init();
             return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
                    __builtin_cpu_supports("fma");
+#endif
+#if TG_GEMM_NEON
+        case TG_ISA_NEON: return 1; /* Advanced SIMD is mandatory in AArch64 */
+#endif
         default: return 0;
     }
 }
 
 static int best_isa(void) {
-    return isa_supported(TG_ISA_AVX512) ? TG_ISA_AVX512
-           : isa_supported(TG_ISA_AVX2) ? TG_ISA_AVX2
-                                        : TG_ISA_GENERIC;
+    static const int by_preference[] = {TG_ISA_AVX512, TG_ISA_AVX2, TG_ISA_NEON};
+    for (size_t i = 0; i < sizeof by_preference / sizeof by_preference[0]; i++)
+        if (isa_supported(by_preference[i])) return by_preference[i];
+    return TG_ISA_GENERIC;
 }
 
-static _Atomic int g_isa = TG_ISA_GENERIC;
-static _Atomic int g_threads = 1;
+static TG_ATOMIC int g_isa = TG_ISA_GENERIC;
+static TG_ATOMIC int g_threads = 1;
 static int g_path = -1; /* TINYGRAD_GEMM_PATH=packed|direct forces a driver (benchmarks) */
-static once_flag g_init_once = ONCE_FLAG_INIT;
+static tg_once_t g_init_once = TG_ONCE_INIT;
 
-/* Read TINYGRAD_ISA (generic|avx2|avx512) and TINYGRAD_NUM_THREADS once, at the first call. */
+/* Read TINYGRAD_ISA (generic|avx2|avx512|neon) and TINYGRAD_NUM_THREADS once, at the first
+ * call. An ISA the CPU or the build lacks is ignored: the best available one runs. */
 static void init_from_env(void) {
     int isa = best_isa();
     const char *s = getenv("TINYGRAD_ISA");
@@ -54,6 +97,7 @@ static void init_from_env(void) {
         int want = !strcmp(s, "generic") ? TG_ISA_GENERIC
                    : !strcmp(s, "avx2")  ? TG_ISA_AVX2
                    : !strcmp(s, "avx512") ? TG_ISA_AVX512
+                   : !strcmp(s, "neon")   ? TG_ISA_NEON
                                           : -1;
         if (want >= 0 && isa_supported(want)) isa = want;
     }
@@ -65,12 +109,12 @@ static void init_from_env(void) {
 }
 
 int tg_get_isa(void) {
-    call_once(&g_init_once, init_from_env);
+    tg_call_once(&g_init_once, init_from_env);
     return g_isa;
 }
 
 int tg_set_isa(int isa) {
-    call_once(&g_init_once, init_from_env);
+    tg_call_once(&g_init_once, init_from_env);
     if (isa < 0) isa = best_isa();
     if (isa_supported(isa)) g_isa = isa;
     return g_isa;
@@ -87,7 +131,7 @@ int tg_set_num_threads(int n) {
 }
 
 int tg_get_num_threads(void) {
-    call_once(&g_init_once, init_from_env);
+    tg_call_once(&g_init_once, init_from_env);
     return g_threads;
 }
 
@@ -112,52 +156,108 @@ static int use_direct(int64_t M, int64_t N, int64_t K, int transA, size_t elem_s
 }
 
 static const tg_kernel_f32 *kernel_for_isa_f32(int isa) {
-    return isa == TG_ISA_AVX512 ? &tg_kernel_avx512_f32
-           : isa == TG_ISA_AVX2 ? &tg_kernel_avx2_f32
-                                : &tg_kernel_generic_f32;
+    switch (isa) {
+#if TG_GEMM_X86
+        case TG_ISA_AVX512: return &tg_kernel_avx512_f32;
+        case TG_ISA_AVX2: return &tg_kernel_avx2_f32;
+#endif
+#if TG_GEMM_NEON
+        case TG_ISA_NEON: return &tg_kernel_neon_f32;
+#endif
+        default: return &tg_kernel_generic_f32;
+    }
 }
 
 static const tg_kernel_f64 *kernel_for_isa_f64(int isa) {
-    return isa == TG_ISA_AVX512 ? &tg_kernel_avx512_f64
-           : isa == TG_ISA_AVX2 ? &tg_kernel_avx2_f64
-                                : &tg_kernel_generic_f64;
+    switch (isa) {
+#if TG_GEMM_X86
+        case TG_ISA_AVX512: return &tg_kernel_avx512_f64;
+        case TG_ISA_AVX2: return &tg_kernel_avx2_f64;
+#endif
+#if TG_GEMM_NEON
+        case TG_ISA_NEON: return &tg_kernel_neon_f64;
+#endif
+        default: return &tg_kernel_generic_f64;
+    }
 }
 
 /* ---------------------------------------------------------------- scratch memory --------- */
 
-/* Each thread owns its packing buffers (two slots): no static scratch is shared, so calls
- * from several Python threads (cffi releases the GIL) and OpenMP workers never collide.
- * The buffers are kept between calls, because a fresh malloc of a few hundred KB is an mmap
- * plus page faults on every call; they are freed by the tss destructor at thread exit. */
+/* Each thread owns its packing buffers (two slots): no scratch memory is shared between
+ * threads, so calls from several Python threads (cffi releases the GIL) and OpenMP workers
+ * never collide. The buffers are kept between calls, because a fresh malloc of a few hundred
+ * KB is an mmap plus page faults on every call; they are freed when the thread exits (the
+ * destructor of the thread-specific key). */
 typedef struct {
     void *ptr[2];
     size_t size[2];
 } scratch_t;
 
-static tss_t g_scratch_key;
-static once_flag g_scratch_once = ONCE_FLAG_INIT;
+static void *aligned_alloc64(size_t bytes) {
+#if defined(_WIN32)
+    return _aligned_malloc(bytes, 64);
+#else
+    void *p = NULL; /* posix_memalign: unlike C11 aligned_alloc, on every macOS too */
+    return posix_memalign(&p, 64, bytes) == 0 ? p : NULL;
+#endif
+}
+
+static void aligned_free64(void *p) {
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    free(p);
+#endif
+}
 
 static void scratch_free(void *p) {
     scratch_t *s = p;
-    free(s->ptr[0]);
-    free(s->ptr[1]);
+    if (!s) return;
+    aligned_free64(s->ptr[0]);
+    aligned_free64(s->ptr[1]);
     free(s);
 }
 
-static void scratch_key_init(void) { tss_create(&g_scratch_key, scratch_free); }
+#if defined(_WIN32)
+static DWORD g_scratch_key = FLS_OUT_OF_INDEXES;
+static void NTAPI scratch_free_fls(void *p) { scratch_free(p); }
+static void scratch_key_init(void) { g_scratch_key = FlsAlloc(scratch_free_fls); }
+static scratch_t *scratch_get(void) {
+    return g_scratch_key == FLS_OUT_OF_INDEXES ? NULL : FlsGetValue(g_scratch_key);
+}
+static int scratch_set(scratch_t *s) {
+    return g_scratch_key != FLS_OUT_OF_INDEXES && FlsSetValue(g_scratch_key, s);
+}
+#else
+static pthread_key_t g_scratch_key;
+static int g_scratch_key_ok;
+static void scratch_key_init(void) {
+    g_scratch_key_ok = pthread_key_create(&g_scratch_key, scratch_free) == 0;
+}
+static scratch_t *scratch_get(void) {
+    return g_scratch_key_ok ? pthread_getspecific(g_scratch_key) : NULL;
+}
+static int scratch_set(scratch_t *s) {
+    return g_scratch_key_ok && pthread_setspecific(g_scratch_key, s) == 0;
+}
+#endif
+static tg_once_t g_scratch_once = TG_ONCE_INIT;
 
 void *tg_scratch(int slot, size_t bytes) {
-    call_once(&g_scratch_once, scratch_key_init);
-    scratch_t *s = tss_get(g_scratch_key);
+    tg_call_once(&g_scratch_once, scratch_key_init);
+    scratch_t *s = scratch_get();
     if (!s) {
         s = calloc(1, sizeof *s);
         if (!s) return NULL;
-        tss_set(g_scratch_key, s);
+        if (!scratch_set(s)) { /* no thread-specific slot: no scratch, the caller copes */
+            free(s);
+            return NULL;
+        }
     }
     if (s->size[slot] < bytes) {
-        free(s->ptr[slot]);
-        size_t rounded = (bytes + 4095) / 4096 * 4096; /* aligned_alloc wants a multiple */
-        s->ptr[slot] = aligned_alloc(64, rounded);
+        aligned_free64(s->ptr[slot]);
+        size_t rounded = (bytes + 4095) / 4096 * 4096; /* whole pages: fewer regrowths */
+        s->ptr[slot] = aligned_alloc64(rounded);
         s->size[slot] = s->ptr[slot] ? rounded : 0;
     }
     return s->ptr[slot];

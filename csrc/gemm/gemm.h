@@ -4,7 +4,7 @@
  *
  *   - a register-tiled *microkernel* computes one MR x NR tile of C from an MR x k sliver of
  *     op(A) and a k x NR sliver of op(B), keeping the MR x NR accumulators in registers;
- *   - the *driver* (gemm_template.h) cuts C into such tiles, and packs A and B into
+ *   - the *driver* (gemm_driver.h) cuts C into such tiles, and packs A and B into
  *     contiguous panels so that the microkernel streams through memory in order.
  *
  * Every microkernel has the same contract, so one driver serves every ISA:
@@ -21,7 +21,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TG_ISA_GENERIC = 0, TG_ISA_AVX2 = 1, TG_ISA_AVX512 = 2 };
+enum { TG_ISA_GENERIC = 0, TG_ISA_AVX2 = 1, TG_ISA_AVX512 = 2, TG_ISA_NEON = 3 };
+
+/* Which hand-written microkernels this build has. Each needs its ISA's intrinsics header,
+ * which exists only when compiling for that CPU: the x86 kernels also need GCC/Clang's
+ * target attribute (they are compiled for AVX2/AVX-512 without -march, and only called after
+ * a run-time CPU check). Any other build (MSVC, RISC-V, ...) has the generic kernel only. */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define TG_GEMM_X86 1
+#else
+#define TG_GEMM_X86 0
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define TG_GEMM_NEON 1
+#else
+#define TG_GEMM_NEON 0
+#endif
 
 typedef void (*tg_ukr_f32)(int64_t k, const float *a, int64_t rsa, int64_t csa, const float *b,
                            int64_t ldb, float *c, int64_t ldc, int m, int n, int beta);
@@ -70,9 +85,18 @@ typedef struct {
     tg_dot_nt_f64 dot_nt;
 } tg_kernel_f64;
 
-/* microkernel_avx512.c, microkernel_avx2.c, microkernel_generic.c */
-extern const tg_kernel_f32 tg_kernel_avx512_f32, tg_kernel_avx2_f32, tg_kernel_generic_f32;
-extern const tg_kernel_f64 tg_kernel_avx512_f64, tg_kernel_avx2_f64, tg_kernel_generic_f64;
+/* microkernel_generic.c (every build), microkernel_avx512.c and microkernel_avx2.c (x86),
+ * microkernel_neon.c (aarch64) */
+extern const tg_kernel_f32 tg_kernel_generic_f32;
+extern const tg_kernel_f64 tg_kernel_generic_f64;
+#if TG_GEMM_X86
+extern const tg_kernel_f32 tg_kernel_avx512_f32, tg_kernel_avx2_f32;
+extern const tg_kernel_f64 tg_kernel_avx512_f64, tg_kernel_avx2_f64;
+#endif
+#if TG_GEMM_NEON
+extern const tg_kernel_f32 tg_kernel_neon_f32;
+extern const tg_kernel_f64 tg_kernel_neon_f64;
+#endif
 
 /* An epilogue runs on each finished m x n tile of C (columns j0 .. j0+n-1), right after the
  * microkernel wrote it, while it is still in L1: linear.c uses it for bias + activation. */
@@ -88,7 +112,8 @@ void tg_gemm_f64(int64_t M, int64_t N, int64_t K, const double *A, int transA,
                  const double *B, int transB, double *C, tg_epilogue_f64 epi, const void *ctx);
 
 /* gemm.c: per-thread scratch memory, 64-byte aligned, grown on demand and kept for the next
- * call (freed when the thread exits). slot 0 holds packed B, slot 1 packed A. */
+ * call (freed when the thread exits). slot 0 holds packed B, slot 1 packed A. NULL when no
+ * memory could be had (the caller then falls back to loops that need none). */
 void *tg_scratch(int slot, size_t bytes);
 
 #endif

@@ -5,9 +5,10 @@
  * 6 x 2 = 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers.
  * Same structure as microkernel_avx512.c: m, NV and the A layout are compile-time constants
  * in each specialised copy; partial columns (n < NR) use vmaskmov loads and stores. */
-#include <immintrin.h>
-
 #include "gemm.h"
+
+#if TG_GEMM_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
+#include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -153,3 +154,8 @@ static AVX2 void ukr_avx2_f64(int64_t k, const double *a, int64_t rsa, int64_t c
 
 const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, NULL, NULL, NULL};
 const tg_kernel_f64 tg_kernel_avx2_f64 = {MR64, 4 * NV64, ukr_avx2_f64, NULL, NULL, NULL};
+
+#else
+/* Not an x86 build: nothing to compile (ISO C wants at least one declaration). */
+typedef int tg_no_avx2_kernels;
+#endif

@@ -12,9 +12,10 @@
  *
  * Compiled with a target attribute, never -march: tg_gemm only calls these after checking
  * __builtin_cpu_supports("avx512f") etc. */
-#include <immintrin.h>
-
 #include "gemm.h"
+
+#if TG_GEMM_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
+#include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -317,3 +318,8 @@ const tg_kernel_f32 tg_kernel_avx512_f32 = {MR32, 16 * NV32, ukr_avx512_f32, pac
                                             copy_rows_avx512_f32, dot_nt_avx512_f32};
 const tg_kernel_f64 tg_kernel_avx512_f64 = {MR64, 8 * NV64, ukr_avx512_f64, pack_bt_avx512_f64,
                                             copy_rows_avx512_f64, NULL};
+
+#else
+/* Not an x86 build: nothing to compile (ISO C wants at least one declaration). */
+typedef int tg_no_avx512_kernels;
+#endif

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -32,6 +33,25 @@ class BackendUnavailableError(ImportError):
     """The named backend cannot be loaded (e.g. the C module was not compiled)."""
 
 
+# setup.py writes this file beside the package when the C build failed at install time
+_NOT_BUILT = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_kernels_not_built.txt"
+)
+
+
+def _why_c_is_missing(error: ImportError) -> str:
+    """Why the C backend does not load, and what to do about it, in one sentence."""
+    try:
+        with open(_NOT_BUILT, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return (
+            f"the compiled C kernels do not import ({error}). They are built by `pip install .`, "
+            "which needs a C compiler: install one and reinstall with `pip install "
+            "--force-reinstall --no-cache-dir .`."
+        )
+
+
 def load(name: str) -> ModuleType:
     """Import and return the backend module called `name` ("c" or "numpy")."""
     if name not in NAMES:
@@ -44,9 +64,9 @@ def load(name: str) -> ModuleType:
             try:
                 _loaded[name] = importlib.import_module(f"tinygrad_mnist.backends.{name}_backend")
             except ImportError as e:
+                why = _why_c_is_missing(e) if name == "c" else str(e)
                 raise BackendUnavailableError(
-                    f"the {name!r} backend is not available ({e}); the C kernels are compiled "
-                    "by `pip install .`, which needs a C compiler"
+                    f"the {name!r} backend is not available: {why}"
                 ) from e
         return _loaded[name]
 
@@ -61,6 +81,15 @@ def available() -> list[str]:
         except BackendUnavailableError:
             pass
     return out
+
+
+def _first_frame_outside_package() -> int:
+    """warnings.warn's stacklevel that points at the user's line, not at our own frames."""
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package_dir):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _default_name() -> str:
@@ -80,7 +109,9 @@ def _default_name() -> str:
                 _default = "c"
             except BackendUnavailableError as e:
                 warnings.warn(
-                    f"{e}. Falling back to the numpy backend.", RuntimeWarning, stacklevel=3
+                    f"running on the numpy backend, because {e}",
+                    RuntimeWarning,
+                    stacklevel=_first_frame_outside_package(),
                 )
                 _default = "numpy"
     return _default

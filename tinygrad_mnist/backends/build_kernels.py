@@ -4,7 +4,14 @@ The declarations cffi needs are read from csrc/kernels.h: every line of that hea
 not a preprocessor line is plain C that cffi's parser understands. Each kernel source file in
 csrc/ is compiled into one extension module, `tinygrad_mnist._kernels`.
 
+The same sources build with GCC and Clang on x86-64 and aarch64 (Linux and macOS): csrc/gemm
+picks its SIMD microkernels by `#if` on the target CPU and at run time (gemm.c). OpenMP is
+used when the compiler accepts -fopenmp (Apple's Clang does not: then the kernels run on one
+thread). setup.py makes the whole build optional: if it fails, the package installs without
+the kernels and runs on NumPy.
+
 Environment knobs (read at build time):
+  CC, LDSHARED          the compiler and the linker command, as for any setuptools build
   TINYGRAD_SANITIZE=1   build with -fsanitize=address,undefined (see docs/reliability.md)
   TINYGRAD_NO_OPENMP=1  do not probe for OpenMP
 """
@@ -12,6 +19,8 @@ Environment knobs (read at build time):
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,7 +58,13 @@ def _has_openmp(cc: str = "cc") -> bool:
             f.write(src)
         try:
             r = subprocess.run(
-                [os.environ.get("CC", cc), "-fopenmp", c, "-o", os.path.join(d, "probe")],
+                [
+                    *shlex.split(os.environ.get("CC", cc)),
+                    "-fopenmp",
+                    c,
+                    "-o",
+                    os.path.join(d, "probe"),
+                ],
                 capture_output=True,
                 timeout=60,
             )
@@ -59,8 +74,11 @@ def _has_openmp(cc: str = "cc") -> bool:
 
 
 def _flags() -> tuple[list[str], list[str]]:
-    # -fno-math-errno: sqrt/exp need not set errno (we never read it), so loops vectorize;
-    # unlike -ffast-math it changes no result.
+    if sys.platform == "win32":  # MSVC: C11 mode; no OpenMP, no GCC-style flags
+        return ["/O2", "/std:c11"], []
+    # -fno-math-errno: sqrt need not set errno (we never read it), so the optimizer's sqrt
+    # loops vectorize; unlike -ffast-math it changes no result. (The expf, logf and powf loops
+    # stay scalar calls: GCC vectorizes those only with a vector math library and -ffast-math.)
     compile_args = [
         "-O3",
         "-std=c11",
@@ -80,18 +98,36 @@ def _flags() -> tuple[list[str], list[str]]:
     return compile_args, link_args
 
 
-ffibuilder = FFI()
-ffibuilder.cdef(_cdef_text())
-_compile, _link = _flags()
-ffibuilder.set_source(
-    "tinygrad_mnist._kernels",
-    '#include "kernels.h"\n',
-    sources=[_rel(p) for p in sorted(glob(os.path.join(CSRC, "**", "*.c"), recursive=True))],
-    include_dirs=[_rel(CSRC)],
-    extra_compile_args=_compile,
-    extra_link_args=_link,
-)
+def kernel_sources() -> list[str]:
+    """Every C file of the kernels: csrc/*.c and csrc/gemm/*.c (csrc/tests/ is the C test
+    program, built on its own by csrc/tests/run_c_tests.sh)."""
+    paths = glob(os.path.join(CSRC, "*.c")) + glob(os.path.join(CSRC, "gemm", "*.c"))
+    return sorted(paths)
+
+
+def make_ffibuilder(relative_paths: bool = True) -> FFI:
+    """The cffi builder of `tinygrad_mnist._kernels` (API mode)."""
+    path = _rel if relative_paths else os.path.abspath
+    builder = FFI()
+    builder.cdef(_cdef_text())
+    compile_args, link_args = _flags()
+    builder.set_source(
+        "tinygrad_mnist._kernels",
+        '#include "kernels.h"\n',
+        sources=[path(p) for p in kernel_sources()],
+        include_dirs=[path(CSRC)],
+        extra_compile_args=compile_args,
+        extra_link_args=link_args,
+    )
+    return builder
+
+
+ffibuilder = make_ffibuilder()  # what setup.py's cffi_modules builds at `pip install .`
 
 if __name__ == "__main__":
-    # Development build: writes tinygrad_mnist/_kernels*.so into the source tree.
-    ffibuilder.compile(tmpdir=ROOT, verbose=True)
+    # Development build: writes tinygrad_mnist/_kernels*.so into the source tree. It builds
+    # in a temporary folder, so setuptools never reads this project's pyproject.toml (an old
+    # setuptools outside the build's isolated environment may not understand it).
+    with tempfile.TemporaryDirectory() as tmp:
+        built = make_ffibuilder(relative_paths=False).compile(tmpdir=tmp, verbose=True)
+        shutil.copy(built, os.path.join(ROOT, "tinygrad_mnist", os.path.basename(built)))
