@@ -178,7 +178,8 @@ def format_tables(out: dict[str, Any]) -> str:
     if blas:
         b = blas[0]
         lines += ["", f"numpy BLAS: {b['internal_api']} {b['version']} ({b['architecture']})"]
-    lines.append(f"C kernels: {env.get('c_isa')}, numpy {env['numpy']}, torch {env['torch']}")
+    isa = env.get("c_isa") or "not available"
+    lines.append(f"C kernels: {isa}, numpy {env['numpy']}, torch {env['torch'] or 'not installed'}")
     overrides = [k for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if env["env"].get(k)]
     if overrides:
         lines.append(
