@@ -39,6 +39,20 @@ class OptionalBuildExt(build_ext):
     def build_extension(self, ext: Extension) -> None:
         try:
             super().build_extension(ext)
+            return
+        except Exception as e:
+            if "-fopenmp" not in ext.extra_compile_args:
+                self._record_failure(e)
+                return
+        # The OpenMP probe passed, yet the build with -fopenmp failed (the probe's compiler
+        # may not be the one setuptools uses): OpenMP is optional, so try once without it.
+        print(
+            "tinygrad_mnist: the C build with OpenMP failed; building without it", file=sys.stderr
+        )
+        ext.extra_compile_args = [a for a in ext.extra_compile_args if a != "-fopenmp"]
+        ext.extra_link_args = [a for a in ext.extra_link_args if a != "-fopenmp"]
+        try:
+            super().build_extension(ext)
         except Exception as e:
             self._record_failure(e)
 

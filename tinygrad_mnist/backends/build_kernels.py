@@ -23,6 +23,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from glob import glob
 
@@ -47,8 +48,15 @@ def _cdef_text() -> str:
     return "".join(lines)
 
 
-def _has_openmp(cc: str = "cc") -> bool:
-    """Probe: does the C compiler accept -fopenmp and link a tiny OpenMP program?"""
+def _compiler() -> list[str]:
+    """The compiler command setuptools will use: $CC, else the one Python was built with."""
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shlex.split(cc)
+
+
+def _has_openmp() -> bool:
+    """Probe: does the C compiler accept -fopenmp and link a tiny OpenMP program?
+    (Apple's Clang does not; nor does a Clang without libomp. Then no OpenMP: one thread.)"""
     if os.environ.get("TINYGRAD_NO_OPENMP") or sys.platform == "win32":
         return False
     src = "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
@@ -59,7 +67,7 @@ def _has_openmp(cc: str = "cc") -> bool:
         try:
             r = subprocess.run(
                 [
-                    *shlex.split(os.environ.get("CC", cc)),
+                    *_compiler(),
                     "-fopenmp",
                     c,
                     "-o",
