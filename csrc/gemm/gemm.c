@@ -46,6 +46,19 @@ static _Atomic int g_threads = 1;
 static int g_path = -1; /* TINYGRAD_GEMM_PATH=packed|direct forces a driver (benchmarks) */
 static once_flag g_init_once = ONCE_FLAG_INIT;
 
+/* A thread count in [1, TG_MAX_THREADS] (1 without OpenMP). libgomp aborts the whole process
+ * when it cannot create a thread, so an absurd count (--threads 1000000) must never reach
+ * `omp parallel num_threads(...)`. Python caps further, at the CPU count, with a message. */
+enum { TG_MAX_THREADS = 256 };
+static int clamp_threads(long n) {
+#ifdef _OPENMP
+    return n < 1 ? 1 : n > TG_MAX_THREADS ? TG_MAX_THREADS : (int)n;
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
 /* Read TINYGRAD_ISA (generic|avx2|avx512) and TINYGRAD_NUM_THREADS once, at the first call. */
 static void init_from_env(void) {
     int isa = best_isa();
@@ -61,7 +74,12 @@ static void init_from_env(void) {
     s = getenv("TINYGRAD_GEMM_PATH");
     if (s) g_path = !strcmp(s, "direct");
     s = getenv("TINYGRAD_NUM_THREADS");
-    if (s && atoi(s) > 0) tg_set_num_threads(atoi(s));
+    if (s) {
+        /* strtol, not atoi: "1e9" or a number past INT_MAX must not wrap to a random count. */
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (end != s && *end == '\0' && n > 0) g_threads = clamp_threads(n);
+    }
 }
 
 int tg_get_isa(void) {
@@ -77,12 +95,9 @@ int tg_set_isa(int isa) {
 }
 
 int tg_set_num_threads(int n) {
-#ifdef _OPENMP
-    g_threads = n < 1 ? 1 : n;
-#else
-    (void)n;
-    g_threads = 1;
-#endif
+    /* Initialise first, so that a later first call cannot overwrite n with the env value. */
+    call_once(&g_init_once, init_from_env);
+    g_threads = clamp_threads(n);
     return g_threads;
 }
 
