@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from . import __version__, backends
 from .backends import BackendUnavailableError
+from .commands import apply_threads_env
 from .data import IDXError, MNISTNotFoundError
 from .serialization import ModelFileError
 from .training import ConfigError, TrainingDivergedError
@@ -54,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: TINYGRAD_BACKEND={env_backend!r} is not one of {backends.NAMES}",
             file=sys.stderr,
         )
+        return 2
+    threads_problem = apply_threads_env()  # before any C kernel reads it
+    if threads_problem:
+        print(f"error: {threads_problem}", file=sys.stderr)
         return 2
     try:
         return command.run(args)

@@ -48,7 +48,8 @@ from typing import Any
 from .. import backends, benchmark
 from ..atomic_file import write_bytes_atomic
 from ..plots import MissingPlotExtraError, require_matplotlib
-from . import HelpFormatter, add_data_dir
+from ..serialization import check_model_size
+from . import HelpFormatter, add_data_dir, usable_threads
 from .train import positive_int
 
 NAME = "bench"
@@ -59,9 +60,16 @@ LABELS = {"c": "ours, C", "numpy": "ours, NumPy", "torch": "PyTorch"}
 def model_sizes(text: str) -> list[int]:
     """--model '784,128,64,10' -> [784, 128, 64, 10]."""
     try:
-        return benchmark.parse_sizes(text)
+        sizes = benchmark.parse_sizes(text)
+        check_model_size(sizes, "the model")  # the cap of model files, before allocating
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+    if sizes[0] != 784 or sizes[-1] != 10:  # it trains on MNIST: 28x28 pixels, 10 digits
+        raise argparse.ArgumentTypeError(
+            f"the benchmark trains on MNIST, so the first size must be 784 and the last 10; "
+            f"got {text!r}"
+        )
+    return sizes
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -220,6 +228,9 @@ def draw_plot(out: dict[str, Any], path: str | os.PathLike[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.threads, note = usable_threads(args.threads, "--threads ")
+    if note:
+        print(note, file=sys.stderr)
     if args.plot:
         try:
             require_matplotlib()  # before the measurements, not after

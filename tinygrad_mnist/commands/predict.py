@@ -118,7 +118,13 @@ def run(args: argparse.Namespace) -> int:
         title = f"test digit {args.index}:"
 
     style = "ascii" if args.ascii else "half" if args.half_blocks else "shade"
-    probs = class_probabilities(model, pixels_to_input(pixels)[None])[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = class_probabilities(model, pixels_to_input(pixels)[None])[0]
+    if not np.all(np.isfinite(probs)):
+        raise ModelFileError(
+            f"{args.model}: the model's outputs overflow to NaN/Inf on this digit "
+            "(its weights are too large for float32); it cannot make a prediction"
+        )
     print(title)
     print(render_digit(pixels, style=style, frame=True))
     if label is not None:
