@@ -14,8 +14,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+
+import tinygrad_mnist
 
 from . import __version__, backends
 from .backends import BackendUnavailableError
@@ -47,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]); return the exit status."""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is tinygrad_mnist._exit_on_early_interrupt
+    ):
+        # Until here, Ctrl-C exits at once (tinygrad_mnist/__init__.py); from here on it
+        # raises KeyboardInterrupt, which training turns into a checkpoint.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while parsing options or importing a command
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     command = importlib.import_module(f"tinygrad_mnist.commands.{args.command}")
     env_backend = os.environ.get("TINYGRAD_BACKEND", "").strip().lower()
