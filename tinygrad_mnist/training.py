@@ -180,16 +180,26 @@ class TrainConfig:
     def check_outputs(self) -> None:
         """Raise ConfigError unless every file the run writes can be written, and no two
         are the same file: checked before the first step, not after the minutes of work."""
+        for option, path in (("--metrics", self.metrics), ("--checkpoint", self.checkpoint)):
+            if path and Path(path).is_dir():
+                raise ConfigError(f"{option} {path} is a directory; give a file name")
+        if self.output and (Path(self.output).is_dir() or Path(self.output).name in ("", "..")):
+            raise ConfigError(f"--output {self.output} is a directory; give a file name")
         seen: dict[str, str] = {}
+        given = {
+            "--output": True,
+            "--metrics": bool(self.metrics),
+            "--checkpoint": bool(self.checkpoint),
+        }
         for option, path in self.output_paths().items():
+            what = f"{option} {path}" if given[option] else f"{option} (default) {path}"
             key = os.path.realpath(path)
             if key in seen:
                 raise ConfigError(
-                    f"{option} {path} is the same file as {seen[key]}; one would overwrite "
-                    "the other (give them different names)"
+                    f"{what} is the same file as {seen[key]}; one would overwrite the other "
+                    "(give them different names)"
                 )
-            what = option if option != "--metrics" or self.metrics else "--metrics (default)"
-            seen[key] = f"{what} {path}"
+            seen[key] = what
             _check_writable(option, path)
 
 
