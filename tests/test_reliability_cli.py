@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
 import subprocess
@@ -399,6 +400,20 @@ def set_position(**fields):
     return edit
 
 
+def set_numbers(**numbers):
+    def edit(header, arrays):
+        header["optimizer"]["numbers"].update(numbers)
+
+    return edit
+
+
+def set_scheduler(**fields):
+    def edit(header, arrays):
+        header["extra"]["scheduler"].update(fields)
+
+    return edit
+
+
 def poison_buffer(header, arrays):
     arrays["optim/buffers/0"] = np.full_like(arrays["optim/buffers/0"], np.nan)
 
@@ -413,6 +428,9 @@ def poison_buffer(header, arrays):
         (set_position(epoch=5), r"epoch 5 is past the run's 1 epochs"),
         (set_position(global_step=7), r"global_step 7 does not match"),
         (poison_buffer, r"optimizer buffer 'optim/buffers/0' holds \d+ NaN/Inf values"),
+        (set_numbers(lr=math.nan), r"the optimizer lr must be a finite number >= 0, got nan"),
+        (set_scheduler(t=-4), r"the CosineLR step count t must be >= 0, got -4"),
+        (set_scheduler(base_lr=-1.0), r"the schedule base_lr must be a finite number >= 0"),
     ],
 )
 def test_impossible_training_state_in_a_checkpoint(tmp_path, fake_mnist, edit, message):
@@ -529,3 +547,15 @@ def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert_clean(result, 130, r"^error: interrupted$")
+
+
+# ---------------------------------------------------------------------------- same class elsewhere
+def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "file").write_text("x")
+    result = run_cli(*quick_train(tiny_data, tmp_path / "m.npz", "--plot", str(tmp_path / "file")))
+    assert_clean(result, 2, r"error: --plot .*file is a file, not a folder")
+    assert not (tmp_path / "m.npz").exists()
+    result = run_cli("bench", "--plot", str(tmp_path / "nowhere" / "b.png"), "--steps", "1")
+    assert_clean(result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist")
+    assert result.stdout == ""

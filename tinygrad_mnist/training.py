@@ -200,7 +200,7 @@ class TrainConfig:
                     "(give them different names)"
                 )
             seen[key] = what
-            _check_writable(option, path)
+            check_writable(option, path)
 
 
 # The options that define what is trained; a resumed run takes them from its checkpoint.
@@ -356,7 +356,9 @@ def _run(
             history = list(saved["epochs"])
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{cfg.resume}: incomplete training state ({e!r})") from e
-        problem = _position_problem(pos, history, len(loader), cfg)
+        problem = _position_problem(pos, history, len(loader), cfg) or _rates_problem(
+            optimizer, schedule
+        )
         if problem:
             raise ModelFileError(f"{cfg.resume}: invalid training state: {problem}")
         if saved.get("backend") != backends.get_backend():
@@ -547,7 +549,7 @@ def _rescue(name: str, data: bytes) -> Path | None:
     return path
 
 
-def _check_writable(option: str, path: Path) -> None:
+def check_writable(option: str, path: Path) -> None:
     """Raise ConfigError unless a file can be created at `path` (it is not a folder, and its
     folder exists and takes new files). Probed by creating and removing a temporary file."""
     if path.is_dir():
@@ -560,6 +562,23 @@ def _check_writable(option: str, path: Path) -> None:
             pass
     except OSError as e:
         raise ConfigError(f"{option}: cannot write {path}: {e.strerror}") from None
+
+
+def _rates_problem(optimizer: Optimizer, schedule: Any) -> str | None:
+    """What is wrong with a restored optimizer's and schedule's numbers (None if nothing): a
+    NaN or negative learning rate, or a negative step count, would train wrongly without a
+    word (and a NaN lr would later be blamed on --lr)."""
+    rates = {"optimizer lr": optimizer.lr}
+    if schedule is not None:
+        rates["schedule base_lr"] = schedule.base_lr
+    for name, value in rates.items():
+        if not (math.isfinite(value) and value >= 0):
+            return f"the {name} must be a finite number >= 0, got {value!r}"
+    for owner, name in ((optimizer, "t"), (schedule, "t"), (schedule, "epoch")):
+        value = getattr(owner, name, 0)
+        if owner is not None and value < 0:
+            return f"the {type(owner).__name__} step count {name} must be >= 0, got {value}"
+    return None
 
 
 def _position_problem(

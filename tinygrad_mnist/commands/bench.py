@@ -43,12 +43,14 @@ import io
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from .. import backends, benchmark
 from ..atomic_file import write_bytes_atomic
 from ..plots import MissingPlotExtraError, require_matplotlib
 from ..serialization import check_model_size
+from ..training import check_writable
 from . import HelpFormatter, add_data_dir, usable_threads
 from .train import positive_int
 
@@ -237,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
         except MissingPlotExtraError as e:
             print(f"error: --plot: {e}", file=sys.stderr)
             return 2
+        check_writable("--plot", Path(args.plot))  # a ConfigError: exit 2, before measuring
     out = measure(args)
     if args.json:
         print(json.dumps(out, indent=1))

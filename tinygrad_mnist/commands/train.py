@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 
 from ..backends import NAMES as BACKENDS
@@ -232,6 +233,9 @@ def run(args: argparse.Namespace) -> int:
         plot_module = _plot_module()  # fail before training, not after
         if plot_module is None:
             return 1
+        if Path(args.plot).exists() and not Path(args.plot).is_dir():
+            print(f"error: --plot {args.plot} is a file, not a folder", file=sys.stderr)
+            return 2
     try:
         metrics = train(config)
     except TrainingInterrupted as e:
