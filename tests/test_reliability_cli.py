@@ -559,3 +559,24 @@ def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
     result = run_cli("bench", "--plot", str(tmp_path / "nowhere" / "b.png"), "--steps", "1")
     assert_clean(result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist")
     assert result.stdout == ""
+
+
+def test_plot_of_a_model_that_is_not_784_to_10_and_of_deep_metrics(tmp_path, tiny_data):
+    pytest.importorskip("matplotlib")
+    save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
+    result = run_cli(
+        "plot",
+        str(tmp_path / "five.npz"),
+        "--data-dir",
+        str(tiny_data),
+        "--out",
+        str(tmp_path / "p"),
+    )
+    assert_clean(result, 2, r"maps 784 inputs to 5 outputs")
+    save_model(tmp_path / "ok.npz", MLP([784, 8, 10], seed=0))
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = run_cli(
+        "plot", str(tmp_path / "ok.npz"), "--metrics", str(tmp_path / "deep.json"),
+        "--data-dir", str(tiny_data), "--out", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert_clean(result, 2, r"deep\.json: the metrics JSON is nested too deeply")

@@ -80,9 +80,11 @@ def render_digit(pixels: np.ndarray, style: str = "shade", frame: bool = False) 
 def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as grayscale uint8 [H, W] (0 black, 255 white).
 
-    Transparent pixels count as white paper. Raises `ImageInputError` with a clear message if
-    the file is missing, is not an image, is truncated or corrupt, or is absurdly large, and
-    `MissingPlotExtraError` if Pillow is not installed.
+    Transparent pixels count as white paper; 16-bit, 32-bit and float images are rescaled to
+    0..255 (see `_wide_to_uint8`), not clipped. Raises `ImageInputError` with a clear message
+    if the file is missing, is not an image, is truncated or corrupt, is absurdly large, or
+    is animated (several frames: which one is the digit?), and `MissingPlotExtraError` if
+    Pillow is not installed.
     """
     try:
         from PIL import Image

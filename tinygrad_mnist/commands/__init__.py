@@ -119,3 +119,15 @@ def apply_threads_env() -> str | None:
         return f"{THREADS_ENV}={text!r}: the thread count must be >= 1"
     apply_threads(requested, f"{THREADS_ENV}=")
     return None
+
+
+def require_mnist_model(path: str | os.PathLike[str], sizes: list[int]) -> None:
+    """Raise ModelFileError unless a model of `sizes` maps MNIST's 784 pixels to 10 digits
+    (eval and plot count its predictions per digit, which needs exactly 10 outputs)."""
+    from ..serialization import ModelFileError
+
+    if sizes[0] != 784 or sizes[-1] != 10:
+        raise ModelFileError(
+            f"{path}: the model maps {sizes[0]} inputs to {sizes[-1]} outputs; an MNIST "
+            "model maps 784 (28x28 pixels) to 10 (the digits)"
+        )

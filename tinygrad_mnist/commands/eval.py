@@ -13,9 +13,9 @@ import json
 from .. import backends
 from ..backends import NAMES as BACKENDS
 from ..data import load_mnist_arrays
-from ..serialization import ModelFileError, load_model
+from ..serialization import load_model
 from ..training import evaluate
-from . import HelpFormatter, add_data_dir
+from . import HelpFormatter, add_data_dir, require_mnist_model
 from .train import positive_int
 
 NAME = "eval"
@@ -54,11 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     """Evaluate; 0 when done. Bad files and missing data go up to cli.main as errors."""
     model, _meta = load_model(args.model)  # first: a bad model file needs no data to report
-    if model.sizes[0] != 784 or model.sizes[-1] != 10:
-        raise ModelFileError(
-            f"{args.model}: the model maps {model.sizes[0]} inputs to {model.sizes[-1]} "
-            "outputs; an MNIST model maps 784 (28x28 pixels) to 10 (the digits)"
-        )
+    require_mnist_model(args.model, model.sizes)
     x, y = load_mnist_arrays("test", args.data_dir)
     x, y = x[: args.test_limit], y[: args.test_limit]
     chosen = backends.backend(args.backend) if args.backend else contextlib.nullcontext()

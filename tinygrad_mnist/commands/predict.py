@@ -55,7 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--image",
         default=None,
         metavar="FILE",
-        help="your own digit image (PNG, JPEG, ...; at least 28x28 pixels; needs Pillow)",
+        help="your own digit image (PNG, JPEG, ...; one frame, at least 28x28 pixels, at most "
+        "10 times as long as wide; needs Pillow)",
     )
     add_data_dir(p, ", for --index")
     style = p.add_mutually_exclusive_group()
