@@ -344,6 +344,7 @@ def test_huge_hidden_layer_is_refused_before_allocating(tmp_path, fake_mnist):
             r"argument --model: .*more than the 50,000,000",
         ),
         (["bench", "--model", "784,8,5"], r"first size must be 784 and the last 10"),
+        (["bench", "--batch-size", "1000000000"], r"--batch-size: at most 60000 \(the MNIST"),
     ],
 )
 def test_huge_or_non_mnist_models_on_the_command_line(argv, message):

@@ -57,6 +57,7 @@ from .train import positive_int
 NAME = "bench"
 CONTENDERS = ("c", "numpy", "torch")
 LABELS = {"c": "ours, C", "numpy": "ours, NumPy", "torch": "PyTorch"}
+MAX_BATCH = 60_000
 
 
 def model_sizes(text: str) -> list[int]:
@@ -72,6 +73,18 @@ def model_sizes(text: str) -> list[int]:
             f"got {text!r}"
         )
     return sizes
+
+
+def batch_size(text: str) -> int:
+    """--batch-size: 1 to MAX_BATCH. A bigger batch than the data would be timed as the
+    data's size but reported as the asked size (a wrong samples/s), and the matmul table
+    would allocate batch x 784 floats."""
+    value = positive_int(text)
+    if value > MAX_BATCH:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_BATCH} (the MNIST training images), got {value}"
+        )
+    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -91,7 +104,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="SIZES",
         help="layer sizes, comma separated, e.g. 784,128,64,10",
     )
-    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument(
+        "--batch-size",
+        type=batch_size,
+        default=128,
+        help=f"images per step, at most {MAX_BATCH} (the MNIST training set)",
+    )
     p.add_argument("--optimizer", choices=benchmark.OPTIMIZERS, default="sgd")
     p.add_argument(
         "--steps",
