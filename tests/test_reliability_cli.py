@@ -368,6 +368,8 @@ def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
         "predict", str(tmp_path / "big.npz"), "--index", "0", "--data-dir", str(tiny_data)
     )
     assert_clean(result, 2, r"outputs overflow to NaN/Inf")
+    result = run_cli("eval", str(tmp_path / "big.npz"), "--data-dir", str(tiny_data))
+    assert_clean(result, 2, r"outputs overflow to NaN/Inf on the test images")
 
 
 # ---------------------------------------------------------------------------- 18: 0 images
