@@ -33,7 +33,7 @@ void tg_matmul_ref_f64(int64_t M, int64_t N, int64_t K, const double *A, int tra
  * once). tg_set_isa(isa) switches (isa < 0: back to the best); it refuses an ISA the CPU or
  * the build lacks, and returns the ISA in use afterwards.
  * Threads (OpenMP builds only, used on big products): env TINYGRAD_NUM_THREADS, default 1;
- * tg_set_num_threads returns the count in use (always 1 without OpenMP). */
+ * counts are capped at 256; tg_set_num_threads returns the count in use (1 without OpenMP). */
 int tg_set_isa(int isa);
 int tg_get_isa(void);
 int tg_set_num_threads(int n);

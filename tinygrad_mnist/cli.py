@@ -14,11 +14,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+
+import tinygrad_mnist
 
 from . import __version__, backends
 from .backends import BackendUnavailableError
+from .commands import apply_threads_env
 from .data import IDXError, MNISTNotFoundError
 from .serialization import ModelFileError
 from .training import ConfigError, TrainingDivergedError
@@ -46,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]); return the exit status."""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is tinygrad_mnist._exit_on_early_interrupt
+    ):
+        # Until here, Ctrl-C exits at once (tinygrad_mnist/__init__.py); from here on it
+        # raises KeyboardInterrupt, which training turns into a checkpoint.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while parsing options or importing a command
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     command = importlib.import_module(f"tinygrad_mnist.commands.{args.command}")
     env_backend = os.environ.get("TINYGRAD_BACKEND", "").strip().lower()
@@ -54,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: TINYGRAD_BACKEND={env_backend!r} is not one of {backends.NAMES}",
             file=sys.stderr,
         )
+        return 2
+    threads_problem = apply_threads_env()  # before any C kernel reads it
+    if threads_problem:
+        print(f"error: {threads_problem}", file=sys.stderr)
         return 2
     try:
         return command.run(args)

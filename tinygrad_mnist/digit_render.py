@@ -35,6 +35,13 @@ UNICODE_FRAME = "┌─┐│└┘"
 ASCII_FRAME = "+-+|++"
 # Refuse images larger than this before decoding them: a small file can claim a huge size.
 MAX_PIXELS = 4096 * 4096
+# A digit is about as wide as tall; a 28 x 40000 strip is not a digit, so it is refused.
+MAX_ASPECT = 10
+# A converted image whose darkest and lightest pixels differ by less than this is blank.
+MIN_CONTRAST = 32
+# Pillow modes of more than 8 bits per pixel: rescaled to 0..255 by hand, because
+# `convert("L")` clips them (a 16-bit white of 65535 would count as 255, but so would 300).
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
 class ImageInputError(ValueError):
@@ -73,9 +80,11 @@ def render_digit(pixels: np.ndarray, style: str = "shade", frame: bool = False) 
 def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as grayscale uint8 [H, W] (0 black, 255 white).
 
-    Transparent pixels count as white paper. Raises `ImageInputError` with a clear message if
-    the file is missing, is not an image, is truncated or corrupt, or is absurdly large, and
-    `MissingPlotExtraError` if Pillow is not installed.
+    Transparent pixels count as white paper; 16-bit, 32-bit and float images are rescaled to
+    0..255 (see `_wide_to_uint8`), not clipped. Raises `ImageInputError` with a clear message
+    if the file is missing, is not an image, is truncated or corrupt, is absurdly large, or
+    is animated (several frames: which one is the digit?), and `MissingPlotExtraError` if
+    Pillow is not installed.
     """
     try:
         from PIL import Image
@@ -94,7 +103,15 @@ def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
                     f"{path}: image is {width} x {height} pixels; at most {MAX_PIXELS} pixels "
                     "are accepted. Crop or shrink it first."
                 )
+            frames = getattr(img, "n_frames", 1)
+            if frames > 1:  # which frame would be the digit? Do not guess.
+                raise ImageInputError(
+                    f"{path}: an animated image with {frames} frames; save the frame you mean "
+                    "as a still image (PNG) first"
+                )
             img.load()  # decode now: a truncated or corrupt file fails here, not later
+            if img.mode in WIDE_MODES:
+                return _wide_to_uint8(path, np.asarray(img), img.mode)
             if "A" in img.getbands() or "transparency" in img.info:
                 # A drawing app's transparent background would turn black in plain "L";
                 # put the image on white paper first.
@@ -114,6 +131,24 @@ def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
         raise ImageInputError(f"{path}: cannot decode the image ({e})") from None
 
 
+def _wide_to_uint8(path: Path, values: np.ndarray, mode: str) -> np.ndarray:
+    """A 16-bit, 32-bit or float grayscale image as uint8 0..255, rescaled by its range:
+    16-bit (and 32-bit integer images holding 16-bit values, as Pillow reads some 16-bit
+    PNGs) by 65535 / 255; floats in [0, 1] (the usual range of float TIFFs) by 255; anything
+    else (floats past 1, negative values) from its own min..max to 0..255."""
+    values = values.astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ImageInputError(f"{path}: the image holds NaN or infinite pixel values")
+    lo, hi = float(values.min()), float(values.max())
+    if mode != "F" and lo >= 0 and hi <= 65535:
+        scaled = values / 257.0  # 65535 / 255 = 257: 16-bit white stays white
+    elif mode == "F" and lo >= 0 and hi <= 1:
+        scaled = values * 255.0
+    else:
+        scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
 def has_white_background(gray: np.ndarray) -> bool:
     """True if the pixels on the image's border are light on average (mean > 127.5).
 
@@ -128,8 +163,9 @@ def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
     """A grayscale image uint8 [H, W] (H, W >= 28) as an MNIST-like digit uint8 [28, 28].
 
     Light-background images are inverted, so ink is bright on dark like MNIST. The image is
-    then padded to a square with its background colour (so the digit keeps its aspect ratio)
-    and resized to 28x28 with antialiasing. Raises `ImageInputError` if it is too small.
+    then shrunk with antialiasing so that its longer side is 28, keeping its aspect ratio, and
+    padded to 28x28 with its background colour. Raises `ImageInputError` if it is too small,
+    far from square (more than MAX_ASPECT:1), or blank.
     """
     gray = np.asarray(gray, dtype=np.uint8)
     if gray.ndim != 2:
@@ -139,24 +175,36 @@ def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
         raise ImageInputError(
             f"image is {width} x {height} pixels; it must be at least {SIDE} x {SIDE}"
         )
+    if max(height, width) > MAX_ASPECT * min(height, width):
+        raise ImageInputError(
+            f"image is {width} x {height} pixels, more than {MAX_ASPECT} times as long one way "
+            "as the other; a digit image is roughly square. Crop it first."
+        )
+    if int(gray.max()) - int(gray.min()) < MIN_CONTRAST:
+        raise ImageInputError(
+            f"image is blank (all pixels between {gray.min()} and {gray.max()} after "
+            "conversion to 8-bit grayscale): there is no digit to read"
+        )
     if has_white_background(gray):
         gray = 255 - gray
     if height == width == SIDE:
         return gray.copy()
-    side = max(height, width)
-    background = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).mean()
-    square = np.full((side, side), round(float(background)), dtype=np.uint8)
-    top, left = (side - height) // 2, (side - width) // 2
-    square[top : top + height, left : left + width] = gray
-
     try:
         from PIL import Image
     except ImportError:
         raise MissingPlotExtraError("Pillow", "Resizing an image") from None
+    # Shrink first, keeping the aspect ratio, then pad to the square: memory stays bounded by
+    # the input and the 28x28 output (padding a 28 x 40000 strip first would take 1.6 GB).
     # LANCZOS averages over all the source pixels under each output pixel, so thin strokes
     # become gray instead of vanishing (which plain subsampling would do).
-    small = Image.fromarray(square).resize((SIDE, SIDE), Image.LANCZOS)
-    return np.asarray(small, dtype=np.uint8)
+    scale = SIDE / max(height, width)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    small = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.LANCZOS), np.uint8)
+    background = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).mean()
+    square = np.full((SIDE, SIDE), round(float(background)), dtype=np.uint8)
+    top, left = (SIDE - new_h) // 2, (SIDE - new_w) // 2
+    square[top : top + new_h, left : left + new_w] = small
+    return square
 
 
 def load_digit_image(path: str | os.PathLike[str]) -> np.ndarray:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,11 @@ DTYPES = ("float32", "float64")
 # A header asking for more parameters than this is corrupt; refusing it avoids trying to
 # allocate gigabytes for a model no MNIST file ever held.
 MAX_PARAMETERS = 50_000_000
+# Bounds checked from the zip directory before anything is decompressed: a header listing
+# 200,000 layers, or megabytes of metadata, is corrupt, and parsing it would cost seconds.
+MAX_LAYERS = 100  # linear layers; "sizes" has one entry more
+MAX_META_BYTES = 1 << 20
+MAX_MEMBERS = 16 * MAX_LAYERS + 16  # parameters and optimizer buffers, with room to spare
 
 PathLike = str | os.PathLike[str]
 
@@ -51,9 +57,14 @@ class ModelFileError(ValueError):
 # ---------------------------------------------------------------------------- models
 def save_model(path: PathLike, model: MLP, meta: dict[str, Any] | None = None) -> None:
     """Write `model` (an MLP) and the JSON-able `meta` to `path` (.npz), atomically."""
+    write_bytes_atomic(path, model_bytes(model, meta))
+
+
+def model_bytes(model: MLP, meta: dict[str, Any] | None = None) -> bytes:
+    """The bytes `save_model` writes: to save them together with other files, atomically."""
     header = {**_architecture(model), "format": MODEL_FORMAT, "version": VERSION}
     header["meta"] = meta or {}
-    _write_npz(path, header, model.state_dict())
+    return _npz_bytes(header, model.state_dict())
 
 
 def load_model(path: PathLike) -> tuple[MLP, dict[str, Any]]:
@@ -62,10 +73,12 @@ def load_model(path: PathLike) -> tuple[MLP, dict[str, Any]]:
     Raises ModelFileError naming the file and the problem for anything that is not a
     complete, valid model file.
     """
-    header, arrays = _read_npz(path, MODEL_FORMAT)
+    header, specs = _read_npz_header(path, MODEL_FORMAT)
     model = _build_model(path, header)
-    expected = model.named_parameters()
-    _check_parameters(path, arrays, dict(expected), prefix="")
+    expected = dict(model.named_parameters())
+    _check_specs(path, specs, {n: (p.shape, p.dtype) for n, p in expected.items()}, prefix="")
+    arrays = _load_arrays(path, specs)  # only now, with every shape checked, decompress
+    _check_finite(path, arrays, prefix="")
     model.load_state_dict(arrays)
     meta = header.get("meta", {})
     if not isinstance(meta, dict):
@@ -92,7 +105,7 @@ def save_checkpoint(
     header = {**_architecture(model), "format": CHECKPOINT_FORMAT, "version": VERSION}
     header["optimizer"] = {"type": type(optimizer).__name__, "numbers": numbers, "lists": lists}
     header["extra"] = extra
-    _write_npz(path, header, arrays)
+    write_bytes_atomic(path, _npz_bytes(header, arrays))
 
 
 def load_checkpoint(path: PathLike, model: MLP, optimizer: Optimizer) -> dict[str, Any]:
@@ -101,7 +114,7 @@ def load_checkpoint(path: PathLike, model: MLP, optimizer: Optimizer) -> dict[st
     The model and optimizer must be built like the saved ones (same sizes, activation, dtype,
     optimizer class). On any error (ModelFileError) both are left as they were.
     """
-    header, arrays = _read_npz(path, CHECKPOINT_FORMAT)
+    header, specs = _read_npz_header(path, CHECKPOINT_FORMAT)
     saved_arch = {k: header.get(k) for k in ("sizes", "activation", "dtype")}
     if saved_arch != _architecture(model):
         raise ModelFileError(
@@ -114,8 +127,21 @@ def load_checkpoint(path: PathLike, model: MLP, optimizer: Optimizer) -> dict[st
             f"{path}: the checkpoint holds {saved} optimizer state, "
             f"but training uses {type(optimizer).__name__}"
         )
+    # Every array must be a parameter ("model/<name>") or an optimizer buffer of one
+    # ("optim/<key>/<i>", shaped like parameter i); checked before anything is decompressed.
+    params = list(model.named_parameters())
+    wanted = {f"model/{n}": (p.shape, p.dtype) for n, p in params}
+    for name in specs:
+        parts = name.split("/")
+        if len(parts) == 3 and parts[0] == "optim" and parts[2].isdigit():
+            if int(parts[2]) < len(params):
+                p = params[int(parts[2])][1]
+                wanted[name] = (p.shape, p.dtype)
+    required = {f"model/{n}" for n, _ in params}
+    _check_specs(path, specs, wanted, prefix="", required=required)
+    arrays = _load_arrays(path, specs)
+    _check_finite(path, arrays, prefix="")
     model_arrays = {k[len("model/") :]: v for k, v in arrays.items() if k.startswith("model/")}
-    _check_parameters(path, model_arrays, dict(model.named_parameters()), prefix="model/")
 
     try:
         state = dict(opt_header["numbers"])
@@ -138,7 +164,7 @@ def load_checkpoint(path: PathLike, model: MLP, optimizer: Optimizer) -> dict[st
 
 def read_checkpoint_extra(path: PathLike) -> dict[str, Any]:
     """The `extra` dict of a checkpoint, without a model: to learn how to build one first."""
-    header, _ = _read_npz(path, CHECKPOINT_FORMAT)
+    header, _ = _read_npz_header(path, CHECKPOINT_FORMAT)
     extra = header.get("extra")
     if not isinstance(extra, dict):
         raise ModelFileError(f"{path}: the checkpoint's 'extra' entry is not a JSON object")
@@ -152,30 +178,62 @@ def _architecture(model: MLP) -> dict[str, Any]:
     return {"sizes": list(model.sizes), "activation": model.activation, "dtype": str(dtype)}
 
 
-def _write_npz(path: PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+def _npz_bytes(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     # allow_nan=False: a header with NaN would not be valid JSON for other readers.
     np.savez(buffer, **{META_KEY: np.array(json.dumps(header, allow_nan=False))}, **arrays)
-    write_bytes_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
-def _read_npz(path: PathLike, expected_format: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(JSON header, the other arrays by name) of an .npz of `expected_format`."""
+ArraySpec = tuple[tuple[int, ...], np.dtype]  # (shape, dtype) from an .npy header
+
+
+def _read_npz_header(
+    path: PathLike, expected_format: str
+) -> tuple[dict[str, Any], dict[str, ArraySpec]]:
+    """(JSON header, name -> (shape, dtype) of every other array) of an .npz of
+    `expected_format`, read from the zip directory and the small `.npy` headers only: no
+    array is decompressed, so a tiny file claiming gigabytes costs nothing to refuse."""
     path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{path}: no such file")
-    if not path.is_file():
-        raise ModelFileError(f"{path}: not a file")
+    _check_is_file(path)
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic != b"PK\x03\x04":  # every .npz is a zip archive, and zips start so
         raise ModelFileError(f"{path}: not an .npz file (it does not start like a zip archive)")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{path}: not an .npz file (a single .npy array?)")
-        with loaded as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise ModelFileError(
+                    f"{path}: holds {len(infos)} arrays, more than any model of at most "
+                    f"{MAX_LAYERS} layers (corrupt?)"
+                )
+            if f"{META_KEY}.npy" not in {info.filename for info in infos}:
+                raise ModelFileError(
+                    f"{path}: not a tinygrad-mnist file: it has no '{META_KEY}' metadata "
+                    "(an .npz written by something else?)"
+                )
+            specs: dict[str, ArraySpec] = {}
+            raw_meta = None
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    raise ModelFileError(
+                        f"{path}: member {info.filename!r} is not an array "
+                        "(an .npz written by something else?)"
+                    )
+                name = info.filename[: -len(".npy")]
+                with zf.open(info) as member:
+                    shape, dtype = _npy_header(path, name, member)
+                    if name == META_KEY:
+                        if info.file_size > MAX_META_BYTES:
+                            raise ModelFileError(
+                                f"{path}: the '{META_KEY}' metadata is {info.file_size:,} "
+                                f"bytes, more than {MAX_META_BYTES:,} (corrupt?)"
+                            )
+                        with zf.open(info) as whole:  # from the start, header included
+                            raw_meta = np.lib.format.read_array(whole, allow_pickle=False)
+                    else:
+                        specs[name] = (shape, dtype)
     except ModelFileError:
         raise
     except Exception as e:  # zipfile, zlib, numpy and OS errors all mean the same thing here
@@ -183,18 +241,19 @@ def _read_npz(path: PathLike, expected_format: str) -> tuple[dict[str, Any], dic
             f"{path}: cannot read it as an .npz file (truncated or corrupt?): "
             f"{type(e).__name__}: {e}"
         ) from e
-    if META_KEY not in arrays:
+    if raw_meta is None:
         raise ModelFileError(
             f"{path}: not a tinygrad-mnist file: it has no '{META_KEY}' metadata "
             "(an .npz written by something else?)"
         )
-    raw = arrays.pop(META_KEY)
     try:
-        if raw.ndim != 0 or raw.dtype.kind != "U":
+        if raw_meta.ndim != 0 or raw_meta.dtype.kind != "U":
             raise ValueError("not a string")
-        header = json.loads(str(raw))
+        header = json.loads(str(raw_meta))
         if not isinstance(header, dict):
             raise ValueError("not a JSON object")
+    except RecursionError:
+        raise ModelFileError(f"{path}: invalid '{META_KEY}' metadata (nested too deeply)") from None
     except ValueError as e:
         raise ModelFileError(f"{path}: invalid '{META_KEY}' metadata ({e})") from e
 
@@ -211,12 +270,64 @@ def _read_npz(path: PathLike, expected_format: str) -> tuple[dict[str, Any], dic
             f"{path}: {expected_format} version {header.get('version')!r} is not supported; "
             f"this program reads version {VERSION}"
         )
-    return header, arrays
+    return header, specs
+
+
+def _check_is_file(path: Path) -> None:
+    """Raise ModelFileError unless `path` is a readable regular file, saying what it is."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ModelFileError(f"{path}: a symbolic link to a missing file") from None
+        raise ModelFileError(f"{path}: no such file") from None
+    except OSError as e:  # ELOOP (a symlink loop), EACCES on a parent, ...
+        raise ModelFileError(f"{path}: cannot open it: {e.strerror}") from None
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory, not a file")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: not a regular file")
+
+
+def _npy_header(path: Path, name: str, member: Any) -> ArraySpec:
+    """(shape, dtype) of the `.npy` array `name` from its header, refusing object arrays."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _fortran, dtype = np.lib.format.read_array_header_1_0(member)
+    else:
+        shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
+    if dtype.hasobject:
+        raise ModelFileError(
+            f"{path}: array '{name}' holds Python objects (dtype object); model files hold "
+            "only numbers, and object arrays are never loaded (unpickling can run code)"
+        )
+    return tuple(shape), dtype
+
+
+def _load_arrays(path: PathLike, specs: dict[str, ArraySpec]) -> dict[str, np.ndarray]:
+    """Decompress the arrays `specs` names (their headers were checked); check each again."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in specs}
+    except Exception as e:
+        raise ModelFileError(
+            f"{path}: cannot read it as an .npz file (truncated or corrupt?): "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    for name, (shape, dtype) in specs.items():
+        if arrays[name].shape != shape or arrays[name].dtype != dtype:
+            raise ModelFileError(f"{path}: array '{name}' changed while it was read")
+    return arrays
 
 
 def _build_model(path: PathLike, header: dict[str, Any]) -> MLP:
     """A fresh MLP with the sizes, activation and dtype the header names (all checked)."""
     sizes, activation, dtype = header.get("sizes"), header.get("activation"), header.get("dtype")
+    if isinstance(sizes, list) and len(sizes) > MAX_LAYERS + 1:
+        raise ModelFileError(
+            f"{path}: metadata 'sizes' lists {len(sizes) - 1:,} layers, more than "
+            f"{MAX_LAYERS}: the metadata is corrupt"
+        )
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
@@ -225,13 +336,13 @@ def _build_model(path: PathLike, header: dict[str, Any]) -> MLP:
         raise ModelFileError(
             f"{path}: metadata 'sizes' must be a list of >= 2 positive ints, got {sizes!r}"
         )
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ModelFileError(
             f"{path}: metadata 'activation' {activation!r} is not one of {sorted(ACTIVATIONS)}"
         )
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ModelFileError(f"{path}: metadata 'dtype' {dtype!r} is not one of {DTYPES}")
-    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    n_params = count_parameters(sizes)
     if n_params > MAX_PARAMETERS:
         raise ModelFileError(
             f"{path}: metadata sizes {sizes} describe {n_params:,} parameters, more than "
@@ -240,29 +351,58 @@ def _build_model(path: PathLike, header: dict[str, Any]) -> MLP:
     return MLP(sizes, activation=activation, dtype=dtype)
 
 
-def _check_parameters(
-    path: PathLike, arrays: dict[str, np.ndarray], expected: dict[str, Any], prefix: str
+def count_parameters(sizes: list[int] | tuple[int, ...]) -> int:
+    """Weights and biases of an MLP with these layer sizes: sum of (n_in + 1) * n_out."""
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def check_model_size(sizes: list[int] | tuple[int, ...], what: str = "the model") -> None:
+    """Raise ValueError if an MLP of `sizes` is beyond the caps every model file obeys."""
+    if len(sizes) > MAX_LAYERS + 1:
+        raise ValueError(f"{what} has {len(sizes) - 1} layers; at most {MAX_LAYERS} are supported")
+    n_params = count_parameters(sizes)
+    if n_params > MAX_PARAMETERS:
+        gib = n_params * 4 * 4 / 2**30  # float32 weights, gradients, and two optimizer buffers
+        raise ValueError(
+            f"{what} {list(sizes)} has {n_params:,} parameters, more than the "
+            f"{MAX_PARAMETERS:,} a model file may hold (training it would need ~{gib:,.0f} GiB)"
+        )
+
+
+def _check_specs(
+    path: PathLike,
+    specs: dict[str, ArraySpec],
+    expected: dict[str, ArraySpec],
+    prefix: str,
+    required: set[str] | None = None,
 ) -> None:
-    """Raise ModelFileError unless `arrays` holds exactly the parameters of `expected`
-    (name -> Tensor), each with the right shape and dtype and only finite values."""
-    for name, param in expected.items():
-        if name not in arrays:
-            raise ModelFileError(f"{path}: parameter '{prefix}{name}' is missing")
-        arr = arrays[name]
-        if arr.shape != param.shape:
+    """Raise ModelFileError unless `specs` (name -> shape, dtype from the .npy headers) holds
+    the arrays of `expected` with their shapes and dtypes, and nothing else. All of
+    `expected` must be present, or only `required` of them when it is given."""
+    for name, (shape, dtype) in expected.items():
+        if name not in specs:
+            if required is None or name in required:
+                raise ModelFileError(f"{path}: parameter '{prefix}{name}' is missing")
+            continue
+        got_shape, got_dtype = specs[name]
+        if got_shape != shape:
             raise ModelFileError(
-                f"{path}: parameter '{prefix}{name}' has shape {arr.shape}, "
-                f"the model needs {param.shape}"
+                f"{path}: parameter '{prefix}{name}' has shape {got_shape}, the model needs {shape}"
             )
-        if arr.dtype != param.dtype:
+        if got_dtype != dtype:
             raise ModelFileError(
-                f"{path}: parameter '{prefix}{name}' has dtype {arr.dtype}, "
-                f"the model needs {param.dtype}"
+                f"{path}: parameter '{prefix}{name}' has dtype {got_dtype}, the model needs {dtype}"
             )
-        if not np.all(np.isfinite(arr)):
-            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-            raise ModelFileError(f"{path}: parameter '{prefix}{name}' holds {bad} NaN/Inf values")
-    unexpected = sorted(set(arrays) - set(expected))
+    unexpected = sorted(set(specs) - set(expected))
     if unexpected:
         names = ", ".join(f"'{prefix}{n}'" for n in unexpected)
         raise ModelFileError(f"{path}: unexpected arrays {names} (not parameters of this model)")
+
+
+def _check_finite(path: PathLike, arrays: dict[str, np.ndarray], prefix: str) -> None:
+    """Raise ModelFileError if any array holds NaN or Inf (a diverged run was saved)."""
+    for name, arr in arrays.items():
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+            what = "optimizer buffer" if name.startswith("optim/") else "parameter"
+            raise ModelFileError(f"{path}: {what} '{prefix}{name}' holds {bad} NaN/Inf values")

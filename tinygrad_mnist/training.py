@@ -28,6 +28,7 @@ import os
 import shlex
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import backends
-from .atomic_file import write_bytes_atomic
+from .atomic_file import write_bytes_atomic, write_files_atomic
 from .data import DataLoader, load_mnist_arrays
 from .grad_mode import no_grad
 from .nn import MLP
@@ -49,10 +50,11 @@ from .nn.init import INITS
 from .optim import SGD, Adam, CosineLR, Optimizer, StepLR
 from .serialization import (
     ModelFileError,
+    check_model_size,
     load_checkpoint,
+    model_bytes,
     read_checkpoint_extra,
     save_checkpoint,
-    save_model,
 )
 from .tensor import Tensor
 
@@ -70,6 +72,13 @@ class ConfigError(ValueError):
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; the model is broken and was not saved."""
+
+
+class SaveFailedError(OSError):
+    """The trained model could not be written where asked; the message says where it went."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class TrainingInterrupted(Exception):
@@ -111,6 +120,10 @@ class TrainConfig:
         """Raise ConfigError naming the first option whose value cannot work."""
         if not self.hidden or not all(_is_int(h) and h >= 1 for h in self.hidden):
             raise ConfigError(f"hidden sizes must be positive integers, got {self.hidden!r}")
+        try:  # the cap model files obey, checked before gigabytes are allocated
+            check_model_size([784, *self.hidden, NUM_CLASSES], "--hidden: the MLP")
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         _check_choice("activation", self.activation, tuple(ACTIVATIONS))
         _check_choice("init", self.init, tuple(INITS))
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -139,11 +152,55 @@ class TrainConfig:
                 raise ConfigError(
                     f"{name.replace('_', ' ')} must be an integer >= 1, got {value!r}"
                 )
-        for path in (self.output, self.metrics, self.checkpoint):
+        for option, path in (
+            ("output", self.output),
+            ("metrics", self.metrics),
+            ("checkpoint", self.checkpoint),
+        ):
+            if path is not None and not str(path).strip():
+                raise ConfigError(f"--{option} is empty; give a file name")
             if path is not None and not Path(path).resolve().parent.is_dir():
                 raise ConfigError(
                     f"cannot write {path}: directory {Path(path).parent} does not exist"
                 )
+
+    def output_paths(self) -> dict[str, Path]:
+        """The files a run writes, by option: model, metrics, checkpoint (those that apply)."""
+        out: dict[str, Path] = {}
+        if self.output:
+            out["--output"] = Path(self.output)
+        metrics = self.metrics or (default_metrics_path(self.output) if self.output else None)
+        if metrics:
+            out["--metrics"] = Path(metrics)
+        ckpt = self.checkpoint or (default_checkpoint_path(self.output) if self.output else None)
+        if ckpt:
+            out["--checkpoint"] = Path(ckpt)
+        return out
+
+    def check_outputs(self) -> None:
+        """Raise ConfigError unless every file the run writes can be written, and no two
+        are the same file: checked before the first step, not after the minutes of work."""
+        for option, path in (("--metrics", self.metrics), ("--checkpoint", self.checkpoint)):
+            if path and Path(path).is_dir():
+                raise ConfigError(f"{option} {path} is a directory; give a file name")
+        if self.output and (Path(self.output).is_dir() or Path(self.output).name in ("", "..")):
+            raise ConfigError(f"--output {self.output} is a directory; give a file name")
+        seen: dict[str, str] = {}
+        given = {
+            "--output": True,
+            "--metrics": bool(self.metrics),
+            "--checkpoint": bool(self.checkpoint),
+        }
+        for option, path in self.output_paths().items():
+            what = f"{option} {path}" if given[option] else f"{option} (default) {path}"
+            key = os.path.realpath(path)
+            if key in seen:
+                raise ConfigError(
+                    f"{what} is the same file as {seen[key]}; one would overwrite the other "
+                    "(give them different names)"
+                )
+            seen[key] = what
+            check_writable(option, path)
 
 
 # The options that define what is trained; a resumed run takes them from its checkpoint.
@@ -258,6 +315,7 @@ def train(config: TrainConfig, stop_after_steps: int | None = None) -> dict[str,
         config, notes = _config_for_resume(config, saved)
     for note in notes:
         tqdm.write(note, file=sys.stderr)
+    config.check_outputs()
     chosen = backends.backend(config.backend) if config.backend else contextlib.nullcontext()
     # Overflow on the way to a NaN loss is reported once, as TrainingDivergedError, instead
     # of as a stream of NumPy warnings.
@@ -276,6 +334,10 @@ def _run(
     x_test, y_test = load_mnist_arrays("test", cfg.data_dir)
     x_train, y_train = x_train[: cfg.train_limit], y_train[: cfg.train_limit]
     x_test, y_test = x_test[: cfg.test_limit], y_test[: cfg.test_limit]
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise ConfigError(
+            f"no images to {'train' if len(x_train) == 0 else 'test'} on: the data set is empty"
+        )
 
     loader = DataLoader(x_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed)
     model = MLP([784, *cfg.hidden, NUM_CLASSES], cfg.activation, init=cfg.init, seed=cfg.seed)
@@ -294,6 +356,11 @@ def _run(
             history = list(saved["epochs"])
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{cfg.resume}: incomplete training state ({e!r})") from e
+        problem = _position_problem(pos, history, len(loader), cfg) or _rates_problem(
+            optimizer, schedule
+        )
+        if problem:
+            raise ModelFileError(f"{cfg.resume}: invalid training state: {problem}")
         if saved.get("backend") != backends.get_backend():
             tqdm.write(
                 f"note: the checkpoint was made on the {saved.get('backend')} backend; on "
@@ -403,7 +470,10 @@ def _run(
         )
         pos = _Position(epoch=epoch + 1, global_step=pos.global_step, elapsed=record["elapsed"])
         if cfg.checkpoint:
-            checkpoint(cfg.checkpoint, loader.state_dict())
+            try:
+                checkpoint(cfg.checkpoint, loader.state_dict())
+            except OSError as e:  # losing one epoch's checkpoint must not end the run
+                tqdm.write(f"warning: {e}; training goes on without it", file=sys.stderr)
         if sigint.requested and epoch + 1 < cfg.epochs:  # Ctrl-C came during the evaluation
             raise _interrupted(
                 ckpt_path, checkpoint, loader.state_dict(), _resume_command(cfg, ckpt_path)
@@ -412,13 +482,23 @@ def _run(
     if confusion is None:  # resumed from a checkpoint of a finished run
         test_loss, confusion = evaluate_with_loss(model, x_test, y_test)
     metrics = _final_metrics(cfg, history, test_loss, confusion, pos.elapsed, len(x_train))
+    metrics_json = (_to_json(metrics) + "\n").encode()
     if cfg.output:
         meta = {k: metrics[k] for k in ("test_acc", "backend", "total_time")}
-        save_model(cfg.output, model, {**meta, "config": metrics["config"]})
+        data = model_bytes(model, {**meta, "config": metrics["config"]})
         metrics_path = cfg.metrics or default_metrics_path(cfg.output)
-        write_bytes_atomic(metrics_path, (_to_json(metrics) + "\n").encode())
+        try:  # both or neither: never a new model beside the old run's metrics
+            write_files_atomic({cfg.output: data, metrics_path: metrics_json})
+        except OSError as e:
+            rescued = _rescue(Path(cfg.output).name, data)
+            where = (
+                f"the trained model was saved to {rescued} instead"
+                if rescued
+                else "it could not be saved anywhere else either: the trained weights are lost"
+            )
+            raise SaveFailedError(f"{e}; {where}") from e
     elif cfg.metrics:
-        write_bytes_atomic(cfg.metrics, (_to_json(metrics) + "\n").encode())
+        write_bytes_atomic(cfg.metrics, metrics_json)
     return metrics
 
 
@@ -431,11 +511,108 @@ def _interrupted(
     """Save a checkpoint (if there is a path) and make the exception that tells the user so."""
     if path is None:
         return TrainingInterrupted("training interrupted; no checkpoint path, nothing saved", None)
-    checkpoint(path, loader_state)
+    try:
+        checkpoint(path, loader_state)
+    except OSError as e:
+        rescue_path = _rescue_path(Path(path).name)
+        try:
+            checkpoint(rescue_path, loader_state)
+        except OSError:
+            return TrainingInterrupted(
+                f"training interrupted; the checkpoint is lost: {e}, and it could not be "
+                "written anywhere else either", None
+            )  # fmt: skip
+        command = resume_command.replace(shlex.quote(str(path)), shlex.quote(str(rescue_path)), 1)
+        return TrainingInterrupted(
+            f"training interrupted; {e}; the checkpoint was saved to {rescue_path} instead\n"
+            f"resume with: {command}",
+            rescue_path,
+        )
     return TrainingInterrupted(
         f"training interrupted; checkpoint saved to {path}\nresume with: {resume_command}",
         Path(path),
     )
+
+
+def _rescue_path(name: str) -> Path:
+    """Where a file that could not be written where asked goes instead: the temp folder."""
+    return Path(tempfile.gettempdir()) / f"tinygrad-mnist-rescued-{os.getpid()}-{name}"
+
+
+def _rescue(name: str, data: bytes) -> Path | None:
+    """Write `data` to a rescue path; the path, or None if that failed too."""
+    path = _rescue_path(name)
+    try:
+        write_bytes_atomic(path, data)
+    except OSError:
+        return None
+    return path
+
+
+def check_writable(option: str, path: Path) -> None:
+    """Raise ConfigError unless a file can be created at `path` (it is not a folder, and its
+    folder exists and takes new files). Probed by creating and removing a temporary file."""
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a directory; give a file name")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write {path}: directory {path.parent} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.probe."):
+            pass
+    except OSError as e:
+        raise ConfigError(f"{option}: cannot write {path}: {e.strerror}") from None
+
+
+def _rates_problem(optimizer: Optimizer, schedule: Any) -> str | None:
+    """What is wrong with a restored optimizer's and schedule's numbers (None if nothing): a
+    NaN or negative learning rate, or a negative step count, would train wrongly without a
+    word (and a NaN lr would later be blamed on --lr)."""
+    rates = {"optimizer lr": optimizer.lr}
+    if schedule is not None:
+        rates["schedule base_lr"] = schedule.base_lr
+    for name, value in rates.items():
+        if not (math.isfinite(value) and value >= 0):
+            return f"the {name} must be a finite number >= 0, got {value!r}"
+    for owner, name in ((optimizer, "t"), (schedule, "t"), (schedule, "epoch")):
+        value = getattr(owner, name, 0)
+        if owner is not None and value < 0:
+            return f"the {type(owner).__name__} step count {name} must be >= 0, got {value}"
+    return None
+
+
+def _position_problem(
+    pos: _Position, history: list[Any], n_batches: int, cfg: TrainConfig
+) -> str | None:
+    """What is wrong with a checkpoint's position (None if nothing): every field must have
+    its type and a value this run can have reached."""
+    for f in fields(pos):
+        value = getattr(pos, f.name)
+        if f.type == "int" and not (_is_int(value) and value >= 0):
+            return f"{f.name} must be an integer >= 0, got {value!r}"
+        if f.type == "float" and not (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
+        ):
+            return f"{f.name} must be a finite number >= 0, got {value!r}"
+    if pos.epoch > cfg.epochs:
+        return f"epoch {pos.epoch} is past the run's {cfg.epochs} epochs"
+    if pos.step_in_epoch > n_batches:
+        return f"step_in_epoch {pos.step_in_epoch} is past the epoch's {n_batches} batches"
+    if pos.global_step != pos.epoch * n_batches + pos.step_in_epoch:
+        return (
+            f"global_step {pos.global_step} does not match epoch {pos.epoch} and "
+            f"step_in_epoch {pos.step_in_epoch} ({n_batches} batches per epoch)"
+        )
+    if not pos.step_in_epoch <= pos.seen <= pos.step_in_epoch * cfg.batch_size:
+        return f"seen {pos.seen} does not match {pos.step_in_epoch} batches of {cfg.batch_size}"
+    if pos.correct > pos.seen:
+        return f"correct {pos.correct} is more than seen {pos.seen}"
+    if len(history) != pos.epoch or not all(isinstance(h, dict) for h in history):
+        return f"the history lists {len(history)} epochs, not the {pos.epoch} done"
+    return None
 
 
 def _resume_command(cfg: TrainConfig, checkpoint: str | os.PathLike[str]) -> str:

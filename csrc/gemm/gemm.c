@@ -88,6 +88,19 @@ static TG_ATOMIC int g_threads = 1;
 static int g_path = -1; /* TINYGRAD_GEMM_PATH=packed|direct forces a driver (benchmarks) */
 static tg_once_t g_init_once = TG_ONCE_INIT;
 
+/* A thread count in [1, TG_MAX_THREADS] (1 without OpenMP). libgomp aborts the whole process
+ * when it cannot create a thread, so an absurd count (--threads 1000000) must never reach
+ * `omp parallel num_threads(...)`. Python caps further, at the CPU count, with a message. */
+enum { TG_MAX_THREADS = 256 };
+static int clamp_threads(long n) {
+#ifdef _OPENMP
+    return n < 1 ? 1 : n > TG_MAX_THREADS ? TG_MAX_THREADS : (int)n;
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
 /* Read TINYGRAD_ISA (generic|avx2|avx512|neon) and TINYGRAD_NUM_THREADS once, at the first
  * call. An ISA the CPU or the build lacks is ignored: the best available one runs. */
 static void init_from_env(void) {
@@ -105,7 +118,12 @@ static void init_from_env(void) {
     s = getenv("TINYGRAD_GEMM_PATH");
     if (s) g_path = !strcmp(s, "direct");
     s = getenv("TINYGRAD_NUM_THREADS");
-    if (s && atoi(s) > 0) tg_set_num_threads(atoi(s));
+    if (s) {
+        /* strtol, not atoi: "1e9" or a number past INT_MAX must not wrap to a random count. */
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (end != s && *end == '\0' && n > 0) g_threads = clamp_threads(n);
+    }
 }
 
 int tg_get_isa(void) {
@@ -121,12 +139,9 @@ int tg_set_isa(int isa) {
 }
 
 int tg_set_num_threads(int n) {
-#ifdef _OPENMP
-    g_threads = n < 1 ? 1 : n;
-#else
-    (void)n;
-    g_threads = 1;
-#endif
+    /* Initialise first, so that a later first call cannot overwrite n with the env value. */
+    tg_call_once(&g_init_once, init_from_env);
+    g_threads = clamp_threads(n);
     return g_threads;
 }
 

@@ -43,25 +43,48 @@ import io
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from .. import backends, benchmark
 from ..atomic_file import write_bytes_atomic
 from ..plots import MissingPlotExtraError, require_matplotlib
-from . import HelpFormatter, add_data_dir
+from ..serialization import check_model_size
+from ..training import check_writable
+from . import HelpFormatter, add_data_dir, usable_threads
 from .train import positive_int
 
 NAME = "bench"
 CONTENDERS = ("c", "numpy", "torch")
 LABELS = {"c": "ours, C", "numpy": "ours, NumPy", "torch": "PyTorch"}
+MAX_BATCH = 60_000
 
 
 def model_sizes(text: str) -> list[int]:
     """--model '784,128,64,10' -> [784, 128, 64, 10]."""
     try:
-        return benchmark.parse_sizes(text)
+        sizes = benchmark.parse_sizes(text)
+        check_model_size(sizes, "the model")  # the cap of model files, before allocating
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+    if sizes[0] != 784 or sizes[-1] != 10:  # it trains on MNIST: 28x28 pixels, 10 digits
+        raise argparse.ArgumentTypeError(
+            f"the benchmark trains on MNIST, so the first size must be 784 and the last 10; "
+            f"got {text!r}"
+        )
+    return sizes
+
+
+def batch_size(text: str) -> int:
+    """--batch-size: 1 to MAX_BATCH. A bigger batch than the data would be timed as the
+    data's size but reported as the asked size (a wrong samples/s), and the matmul table
+    would allocate batch x 784 floats."""
+    value = positive_int(text)
+    if value > MAX_BATCH:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_BATCH} (the MNIST training images), got {value}"
+        )
+    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -81,7 +104,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="SIZES",
         help="layer sizes, comma separated, e.g. 784,128,64,10",
     )
-    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument(
+        "--batch-size",
+        type=batch_size,
+        default=128,
+        help=f"images per step, at most {MAX_BATCH} (the MNIST training set)",
+    )
     p.add_argument("--optimizer", choices=benchmark.OPTIMIZERS, default="sgd")
     p.add_argument(
         "--steps",
@@ -221,12 +249,16 @@ def draw_plot(out: dict[str, Any], path: str | os.PathLike[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.threads, note = usable_threads(args.threads, "--threads ")
+    if note:
+        print(note, file=sys.stderr)
     if args.plot:
         try:
             require_matplotlib()  # before the measurements, not after
         except MissingPlotExtraError as e:
             print(f"error: --plot: {e}", file=sys.stderr)
             return 2
+        check_writable("--plot", Path(args.plot))  # a ConfigError: exit 2, before measuring
     out = measure(args)
     if args.json:
         print(json.dumps(out, indent=1))

@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
+
+import numpy as np
 
 from .. import backends
 from ..backends import NAMES as BACKENDS
 from ..data import load_mnist_arrays
-from ..serialization import load_model
-from ..training import evaluate
-from . import HelpFormatter, add_data_dir
+from ..serialization import ModelFileError, load_model
+from ..training import accuracies, evaluate_with_loss
+from . import HelpFormatter, add_data_dir, require_mnist_model
 from .train import positive_int
 
 NAME = "eval"
@@ -54,11 +57,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     """Evaluate; 0 when done. Bad files and missing data go up to cli.main as errors."""
     model, _meta = load_model(args.model)  # first: a bad model file needs no data to report
+    require_mnist_model(args.model, model.sizes)
     x, y = load_mnist_arrays("test", args.data_dir)
     x, y = x[: args.test_limit], y[: args.test_limit]
     chosen = backends.backend(args.backend) if args.backend else contextlib.nullcontext()
     with chosen:
-        accuracy, per_class, confusion = evaluate(model, x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, confusion = evaluate_with_loss(model, x, y)
+        if not math.isfinite(loss):  # NaN logits: every argmax would be a made-up 0
+            raise ModelFileError(
+                f"{args.model}: the model's outputs overflow to NaN/Inf on the test images "
+                "(its weights are too large for float32); no accuracy can be given"
+            )
+        accuracy, per_class = accuracies(confusion)
         backend_name = backends.get_backend()
 
     totals, correct = confusion.sum(axis=1), confusion.diagonal()

@@ -24,7 +24,7 @@ from .. import plots
 from ..data import flatten, load_mnist, normalize
 from ..serialization import load_model
 from ..training import default_metrics_path, evaluate
-from . import HelpFormatter, add_data_dir
+from . import HelpFormatter, add_data_dir, require_mnist_model
 from .predict import class_probabilities
 
 NAME = "plot"
@@ -65,6 +65,8 @@ def load_metrics(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise MetricsFileError(f"{path}: no such metrics file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise MetricsFileError(f"{path}: cannot read it as a metrics JSON file ({e})") from None
+    except RecursionError:
+        raise MetricsFileError(f"{path}: the metrics JSON is nested too deeply") from None
     if not isinstance(metrics, dict):
         raise MetricsFileError(f"{path}: a metrics file must hold a JSON object")
     try:
@@ -89,6 +91,7 @@ def make_plots(
     """
     plots.require_matplotlib()
     model, _meta = load_model(model_path)
+    require_mnist_model(model_path, model.sizes)
     metrics = load_metrics(metrics_path) if metrics_path is not None else None
     images, labels = load_mnist("test", data_dir)
     x, y = flatten(normalize(images)), labels.astype(np.int64)

@@ -55,7 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--image",
         default=None,
         metavar="FILE",
-        help="your own digit image (PNG, JPEG, ...; at least 28x28 pixels; needs Pillow)",
+        help="your own digit image (PNG, JPEG, ...; one frame, at least 28x28 pixels, at most "
+        "10 times as long as wide; needs Pillow)",
     )
     add_data_dir(p, ", for --index")
     style = p.add_mutually_exclusive_group()
@@ -118,7 +119,13 @@ def run(args: argparse.Namespace) -> int:
         title = f"test digit {args.index}:"
 
     style = "ascii" if args.ascii else "half" if args.half_blocks else "shade"
-    probs = class_probabilities(model, pixels_to_input(pixels)[None])[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = class_probabilities(model, pixels_to_input(pixels)[None])[0]
+    if not np.all(np.isfinite(probs)):
+        raise ModelFileError(
+            f"{args.model}: the model's outputs overflow to NaN/Inf on this digit "
+            "(its weights are too large for float32); it cannot make a prediction"
+        )
     print(title)
     print(render_digit(pixels, style=style, frame=True))
     if label is not None:

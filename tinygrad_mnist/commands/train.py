@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 
 from ..backends import NAMES as BACKENDS
@@ -26,10 +27,9 @@ from ..training import (
     default_metrics_path,
     train,
 )
-from . import HelpFormatter, add_data_dir
+from . import THREADS_ENV, HelpFormatter, add_data_dir, apply_threads
 
 NAME = "train"
-THREADS_ENV = "TINYGRAD_NUM_THREADS"  # read by the C kernels
 
 
 def hidden_sizes(text: str) -> tuple[int, ...]:
@@ -184,7 +184,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=positive_int,
         default=None,
         metavar="N",
-        help=f"threads for the C kernels; sets ${THREADS_ENV} (default: the kernels' own default)",
+        help=f"threads for the C kernels, at most the CPU count; sets ${THREADS_ENV} "
+        "(default: the kernels' own default)",
     )
     run_group.add_argument(
         "--progress",
@@ -226,12 +227,15 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     """Train; 0 when done, 130 after Ctrl-C (checkpoint saved). Errors go up to cli.main."""
     if args.threads is not None:
-        os.environ[THREADS_ENV] = str(args.threads)  # the C kernels read it when they run
+        apply_threads(args.threads, "--threads ")  # capped: libgomp aborts on too many
     config = config_from_args(args)
     if args.plot:
         plot_module = _plot_module()  # fail before training, not after
         if plot_module is None:
             return 1
+        if Path(args.plot).exists() and not Path(args.plot).is_dir():
+            print(f"error: --plot {args.plot} is a file, not a folder", file=sys.stderr)
+            return 2
     try:
         metrics = train(config)
     except TrainingInterrupted as e:

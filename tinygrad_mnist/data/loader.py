@@ -44,6 +44,9 @@ class DataLoader:
             )
         if not np.issubdtype(y.dtype, np.integer):
             raise ValueError(f"y must hold integer class labels, got {y.dtype}")
+        if y.size and not (np.iinfo(np.int64).min <= y.min() and y.max() <= np.iinfo(np.int64).max):
+            bad = y.max() if y.max() > np.iinfo(np.int64).max else y.min()
+            raise ValueError(f"y must hold class labels; {bad} is far outside any class range")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if batch_size < 1:

@@ -158,8 +158,32 @@ def _missing(directory: Path, names: Sequence[str], found: Sequence[Path | None]
     """Describe which of `names` are missing from `directory`."""
     if not directory.is_dir():
         return "no such directory"
-    lacking = [f"{n}[.gz]" for n, f in zip(names, found, strict=True) if f is None]
-    return "missing " + ", ".join(lacking)
+    lacking, wrong = [], []
+    for name, f in zip(names, found, strict=True):
+        if f is not None:
+            continue
+        problems = [p for p in map(_not_a_file, (directory / name, directory / f"{name}.gz")) if p]
+        if problems:  # something is there, but not a readable file: say what, not "missing"
+            wrong += problems
+        else:
+            lacking.append(f"{name}[.gz]")
+    parts = (["missing " + ", ".join(lacking)] if lacking else []) + wrong
+    return "; ".join(parts)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path`, which exists in some form, is not a data file; None if nothing is there."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return f"{path.name} is a broken symbolic link" if path.is_symlink() else None
+    except OSError as e:  # ELOOP: a symlink loop; EACCES: a folder we may not enter
+        return f"{path.name} cannot be opened ({e.strerror})"
+    if path.is_dir():
+        return f"{path.name} is a directory, not a file"
+    if not path.is_file():
+        return f"{path.name} is not a regular file"
+    return None
 
 
 def load_mnist(
@@ -190,6 +214,8 @@ def check_mnist(
         raise IDXError(
             f"{labels_path}: expected MNIST labels uint8 [N], got {labels.dtype} {list(labels.shape)}"
         )
+    if len(images) == 0:
+        raise IDXError(f"{images_path}: holds 0 images; a data set needs at least one")
     if len(labels) != len(images):
         raise IDXError(
             f"{labels_path} has {len(labels)} labels but {images_path} has {len(images)} images; "

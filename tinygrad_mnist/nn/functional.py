@@ -88,6 +88,9 @@ def _labels(labels: Any) -> np.ndarray:
             raise ValueError("labels must be whole numbers (class indices)")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"labels must be integer class indices, got dtype {arr.dtype}")
+    if arr.size and arr.dtype.kind in "fu" and not -(2**63) <= arr.min() <= arr.max() < 2**63:
+        bad = arr.max() if arr.max() >= 2**63 else arr.min()  # would wrap in int64: say it now
+        raise ValueError(f"labels must be class indices, got {bad}")
     return arr.astype(np.int64, copy=False)
 
 
