@@ -101,7 +101,7 @@ void tg_linear_backward_f32(int64_t B, int64_t IN, int64_t OUT, const float *x, 
     tg_gemm_f32(OUT, IN, B, dz, 1, x, 0, dw, NULL, NULL);         /* dz^T @ x */
 }
 
-/* ---- double------------------------------------------------------------------------------ */
+/* ---- double ---------------------------------------------------------------------------------- */
 
 /* y[j] = act(y[j]) over one row of n values. The switch sits outside the loops, so each loop
  * body is one inlined function from activation_math.h that the compiler can vectorise. */

@@ -13,7 +13,8 @@ Unfused, each op runs through its own Function: Transpose, MatMul, Add, then the
 What runs is visible: `print(model)` marks the fused layers, and `draw_dot` labels a fused
 node `linear+sigmoid` and lists its parts. Turn fusion off with `MLP(..., fuse=False)`,
 `Sequential(..., fuse=False)`, or the environment variable TINYGRAD_FUSE=0 (read when a
-model is built).
+model is built). A Linear used on its own (or F.linear) is always the one `linear` op,
+matmul and bias together; write `x @ w.T + b` to run them separately.
 """
 
 from __future__ import annotations
