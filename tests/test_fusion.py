@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -88,7 +89,7 @@ def test_sequential_fuses_only_a_linear_followed_by_an_activation():
 @pytest.mark.parametrize("value,expected", [("0", "False"), ("off", "False"), ("1", "True")])
 def test_environment_variable_switches_fusion(value, expected):
     code = "from tinygrad_mnist import nn; print(nn.MLP([4, 3, 2]).fuse)"
-    env = {FUSE_ENV: value, "PATH": ""}
+    env = dict(os.environ, **{FUSE_ENV: value})
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == expected

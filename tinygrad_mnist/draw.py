@@ -1,8 +1,8 @@
 """Drawing a computation graph (of scalar `Value`s or of `Tensor`s) as Graphviz DOT text.
 
 Seeing the graph is the quickest way to understand backward(): every value is a box with
-its data and grad, every operation a small circle, and arrows run from inputs through the
-op to its result. We only produce DOT text ourselves; turning it into a picture needs the
+its data and grad, every operation a small circle (a fused op, which lists its parts, a
+rounded box), and arrows run from inputs through the op to its result. We only produce DOT text ourselves; turning it into a picture needs the
 `dot` program from Graphviz, which is optional (no Python package needed).
 """
 
