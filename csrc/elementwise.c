@@ -9,7 +9,8 @@
  * 1 / A) the caller passes TG_RSUB / TG_RDIV, which swap the operands inside the loop.
  *
  * The switch on `op` sits outside the loops (SWITCH_OP below), so every loop body is one
- * fixed expression that the compiler can vectorise. */
+ * fixed expression that the compiler can vectorise. SWITCH_OP and the *_LOOP macros only
+ * stamp out those loop bodies; every kernel below is a plain function grep finds. */
 #include <math.h>
 
 #include "kernels.h"
@@ -60,49 +61,100 @@
         out[i] = EXPR;                                                                          \
     }
 
-#define DEFINE_ELEMENTWISE(T, SUF, EXP, LOG, POW)                                               \
-    TG_VECTORIZE                                                                                \
-    void tg_binary_##SUF(int op, int64_t n, const T *a, const T *b, T *out) {                   \
-        SWITCH_OP(op, SAME_SHAPE_LOOP, T)                                                       \
-    }                                                                                           \
-    TG_VECTORIZE                                                                                \
-    void tg_binary_row_##SUF(int op, int64_t M, int64_t N, const T *a, const T *row,            \
-                             T *out) {                                                          \
-        SWITCH_OP(op, ROW_LOOP, T)                                                              \
-    }                                                                                           \
-    TG_VECTORIZE                                                                                \
-    void tg_binary_col_##SUF(int op, int64_t M, int64_t N, const T *a, const T *col,            \
-                             T *out) {                                                          \
-        SWITCH_OP(op, COL_LOOP, T)                                                              \
-    }                                                                                           \
-    TG_VECTORIZE                                                                                \
-    void tg_binary_scalar_##SUF(int op, int64_t n, const T *a, T s, T *out) {                   \
-        SWITCH_OP(op, SCALAR_LOOP, T)                                                           \
-    }                                                                                           \
-    /* out = -a */                                                                              \
-    TG_VECTORIZE                                                                                \
-    void tg_neg_##SUF(int64_t n, const T *a, T *out) {                                          \
-        for (int64_t i = 0; i < n; i++) out[i] = -a[i];                                         \
-    }                                                                                           \
-    /* out = a^p. p == 2 (squared errors) is common enough to skip the libm call. */            \
-    TG_VECTORIZE                                                                                \
-    void tg_pow_##SUF(int64_t n, const T *a, T p, T *out) {                                     \
-        if (p == 2) {                                                                           \
-            for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];                               \
-        } else {                                                                                \
-            for (int64_t i = 0; i < n; i++) out[i] = POW(a[i], p);                              \
-        }                                                                                       \
-    }                                                                                           \
-    /* out = e^a */                                                                             \
-    TG_VECTORIZE                                                                                \
-    void tg_exp_##SUF(int64_t n, const T *a, T *out) {                                          \
-        for (int64_t i = 0; i < n; i++) out[i] = EXP(a[i]);                                     \
-    }                                                                                           \
-    /* out = ln a  (NaN for a < 0, -inf at 0, as IEEE says) */                                  \
-    TG_VECTORIZE                                                                                \
-    void tg_log_##SUF(int64_t n, const T *a, T *out) {                                          \
-        for (int64_t i = 0; i < n; i++) out[i] = LOG(a[i]);                                     \
-    }
+/* ---- float ----------------------------------------------------------------------------------- */
 
-DEFINE_ELEMENTWISE(float, f32, expf, logf, powf)
-DEFINE_ELEMENTWISE(double, f64, exp, log, pow)
+/* out = a OP b, same shape */
+TG_VECTORIZE
+void tg_binary_f32(int op, int64_t n, const float *a, const float *b, float *out) {
+    SWITCH_OP(op, SAME_SHAPE_LOOP, float)
+}
+/* out[i][j] = a[i][j] OP row[j] */
+TG_VECTORIZE
+void tg_binary_row_f32(int op, int64_t M, int64_t N, const float *a, const float *row,
+                       float *out) {
+    SWITCH_OP(op, ROW_LOOP, float)
+}
+/* out[i][j] = a[i][j] OP col[i] */
+TG_VECTORIZE
+void tg_binary_col_f32(int op, int64_t M, int64_t N, const float *a, const float *col,
+                       float *out) {
+    SWITCH_OP(op, COL_LOOP, float)
+}
+/* out[i] = a[i] OP s */
+TG_VECTORIZE
+void tg_binary_scalar_f32(int op, int64_t n, const float *a, float s, float *out) {
+    SWITCH_OP(op, SCALAR_LOOP, float)
+}
+/* out = -a */
+TG_VECTORIZE
+void tg_neg_f32(int64_t n, const float *a, float *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = -a[i];
+}
+/* out = a^p. p == 2 (squared errors) is common enough to skip the libm call. */
+TG_VECTORIZE
+void tg_pow_f32(int64_t n, const float *a, float p, float *out) {
+    if (p == 2) {
+        for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];
+    } else {
+        for (int64_t i = 0; i < n; i++) out[i] = powf(a[i], p);
+    }
+}
+/* out = e^a */
+TG_VECTORIZE
+void tg_exp_f32(int64_t n, const float *a, float *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = expf(a[i]);
+}
+/* out = ln a  (NaN for a < 0, -inf at 0, as IEEE says) */
+TG_VECTORIZE
+void tg_log_f32(int64_t n, const float *a, float *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = logf(a[i]);
+}
+
+/* ---- double ---------------------------------------------------------------------------------- */
+
+/* out = a OP b, same shape */
+TG_VECTORIZE
+void tg_binary_f64(int op, int64_t n, const double *a, const double *b, double *out) {
+    SWITCH_OP(op, SAME_SHAPE_LOOP, double)
+}
+/* out[i][j] = a[i][j] OP row[j] */
+TG_VECTORIZE
+void tg_binary_row_f64(int op, int64_t M, int64_t N, const double *a, const double *row,
+                       double *out) {
+    SWITCH_OP(op, ROW_LOOP, double)
+}
+/* out[i][j] = a[i][j] OP col[i] */
+TG_VECTORIZE
+void tg_binary_col_f64(int op, int64_t M, int64_t N, const double *a, const double *col,
+                       double *out) {
+    SWITCH_OP(op, COL_LOOP, double)
+}
+/* out[i] = a[i] OP s */
+TG_VECTORIZE
+void tg_binary_scalar_f64(int op, int64_t n, const double *a, double s, double *out) {
+    SWITCH_OP(op, SCALAR_LOOP, double)
+}
+/* out = -a */
+TG_VECTORIZE
+void tg_neg_f64(int64_t n, const double *a, double *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = -a[i];
+}
+/* out = a^p. p == 2 (squared errors) is common enough to skip the libm call. */
+TG_VECTORIZE
+void tg_pow_f64(int64_t n, const double *a, double p, double *out) {
+    if (p == 2) {
+        for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];
+    } else {
+        for (int64_t i = 0; i < n; i++) out[i] = pow(a[i], p);
+    }
+}
+/* out = e^a */
+TG_VECTORIZE
+void tg_exp_f64(int64_t n, const double *a, double *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = exp(a[i]);
+}
+/* out = ln a  (NaN for a < 0, -inf at 0, as IEEE says) */
+TG_VECTORIZE
+void tg_log_f64(int64_t n, const double *a, double *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = log(a[i]);
+}

@@ -3,8 +3,10 @@
  * Conventions: arrays are dense, C-contiguous, row-major; sizes are int64_t so that products
  * of dimensions cannot overflow; each kernel exists for float (_f32) and double (_f64).
  * The Python wrapper (tinygrad_mnist/backends/c_backend.py) checks shapes and dtypes before
- * calling, so the kernels trust their arguments. No kernel keeps static scratch memory:
- * workspaces are passed in by the caller, so calls from several threads are safe.
+ * calling, so the kernels trust their arguments. Calls from several threads are safe: the
+ * elementwise, softmax and linear kernels use only the caller's arrays (workspaces such as
+ * linear's dz are passed in), and the GEMM behind matmul and linear keeps its packing buffers
+ * per thread (thread-local, reused between calls; csrc/gemm/gemm.c), never shared.
  *
  * This file is also read by cffi (build_kernels.py), which skips preprocessor lines: keep
  * declarations plain C, no macros.
@@ -39,8 +41,19 @@ int tg_get_isa(void);
 int tg_set_num_threads(int n);
 int tg_get_num_threads(void);
 
+/* ===== the activation codes, shared by C and Python ========================================
+ * linear.c's `act` argument. The C backend (c_backend.py) reads these names through cffi, so
+ * this enum is the one list of codes; the math of each activation is in activation_math.h. */
+enum tg_activation {
+    TG_ACT_NONE = 0,
+    TG_ACT_RELU = 1,
+    TG_ACT_SIGMOID = 2,
+    TG_ACT_TANH = 3,
+    TG_ACT_LEAKY_RELU = 4
+};
+
 /* ===== linear.c: a Linear layer with its activation, forward and backward ==================
- * act: 0 none, 1 relu, 2 sigmoid, 3 tanh, 4 leaky_relu (slope > 0 for the backward).
+ * act: a TG_ACT_* code above (leaky_relu needs slope > 0 for the backward).
  * forward:  y (B,OUT) = act(x (B,IN) @ w (OUT,IN)^T + b (OUT,)), b may be NULL.
  * backward: dz = act'(y) * dy, written to the caller's workspace dz (B,OUT);
  *           dx (B,IN) = dz @ w (skipped when dx is NULL);
@@ -111,7 +124,8 @@ void tg_leaky_relu_backward_f64(int64_t n, const double *x, const double *dy, do
                                 double *dx);
 
 /* ---- reduce.c: x (outer, n, inner) -> out (outer, inner), summing over the middle axis;
- * sum_all: x (n,) -> out (1,). Both accumulate in double. */
+ * sum_all: x (n,) -> out (1,). Both accumulate in double (so does linear's db, through
+ * sum_axis; the GEMM's dot products accumulate in the array's own type). */
 void tg_sum_axis_f32(int64_t outer, int64_t n, int64_t inner, const float *x, float *out);
 void tg_sum_axis_f64(int64_t outer, int64_t n, int64_t inner, const double *x, double *out);
 void tg_sum_all_f32(int64_t n, const float *x, float *out);

@@ -13,46 +13,88 @@
  * The 1 - b^t factors undo the bias of m and v towards their zero start.
  *
  * restrict: the Python wrapper refuses overlapping arrays, so the compiler may vectorize.
- * Hyperparameters arrive as double and are rounded to T once, so a float parameter is
- * updated with float arithmetic exactly as NumPy does it. */
+ * Hyperparameters arrive as double and are rounded to the parameter type once, so a float
+ * parameter is updated with float arithmetic exactly as NumPy does it. */
 #include <math.h>
 
 #include "kernels.h"
 #include "vectorize.h"
 
-#define DEFINE_OPTIM(T, SUF, SQRT)                                                              \
-    TG_VECTORIZE                                                                                \
-    void tg_sgd_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict buf,      \
-                           double lr, double momentum, double weight_decay, int nesterov) {     \
-        const T lr_ = (T)lr, mu = (T)momentum, wd = (T)weight_decay;                            \
-        for (int64_t i = 0; i < n; i++) {                                                       \
-            T gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];                                 \
-            if (momentum != 0) {                                                                \
-                const T b = mu * buf[i] + gi;                                                   \
-                buf[i] = b;                                                                     \
-                gi = nesterov ? gi + mu * b : b;                                                \
-            }                                                                                   \
-            p[i] -= lr_ * gi;                                                                   \
-        }                                                                                       \
-    }                                                                                           \
-    TG_VECTORIZE                                                                                \
-    void tg_adam_step_##SUF(int64_t n, T *restrict p, const T *restrict g, T *restrict m,       \
-                            T *restrict v, double lr,                                           \
-                            double beta1, double beta2, double eps, double weight_decay,        \
-                            int64_t step) {                                                     \
-        const T lr_ = (T)lr, b1 = (T)beta1, b2 = (T)beta2, eps_ = (T)eps;                       \
-        const T one_minus_b1 = (T)(1 - beta1), one_minus_b2 = (T)(1 - beta2);                   \
-        const T wd = (T)weight_decay;                                                           \
-        /* bias corrections, computed in double like the Python reference */                    \
-        const T c1 = (T)(1 - pow(beta1, (double)step)), c2 = (T)(1 - pow(beta2, (double)step)); \
-        for (int64_t i = 0; i < n; i++) {                                                       \
-            const T gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];                           \
-            m[i] = m[i] * b1 + one_minus_b1 * gi;                                               \
-            v[i] = v[i] * b2 + one_minus_b2 * gi * gi;                                          \
-            const T mhat = m[i] / c1, vhat = v[i] / c2;                                         \
-            p[i] -= lr_ * mhat / (SQRT(vhat) + eps_);                                           \
-        }                                                                                       \
-    }
+/* ---- float ----------------------------------------------------------------------------------- */
 
-DEFINE_OPTIM(float, f32, sqrtf)
-DEFINE_OPTIM(double, f64, sqrt)
+/* SGD: g += wd p;  b = mu b + g;  p -= lr (nesterov ? g + mu b : b)   (p -= lr g when mu == 0) */
+TG_VECTORIZE
+void tg_sgd_step_f32(int64_t n, float *restrict p, const float *restrict g, float *restrict buf,
+                     double lr, double momentum, double weight_decay, int nesterov) {
+    const float lr_ = (float)lr, mu = (float)momentum, wd = (float)weight_decay;
+    for (int64_t i = 0; i < n; i++) {
+        float gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];
+        if (momentum != 0) {
+            const float b = mu * buf[i] + gi;
+            buf[i] = b;
+            gi = nesterov ? gi + mu * b : b;
+        }
+        p[i] -= lr_ * gi;
+    }
+}
+
+/* Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+ *       p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
+TG_VECTORIZE
+void tg_adam_step_f32(int64_t n, float *restrict p, const float *restrict g, float *restrict m,
+                      float *restrict v, double lr, double beta1, double beta2, double eps,
+                      double weight_decay, int64_t step) {
+    const float lr_ = (float)lr, b1 = (float)beta1, b2 = (float)beta2, eps_ = (float)eps;
+    const float one_minus_b1 = (float)(1 - beta1), one_minus_b2 = (float)(1 - beta2);
+    const float wd = (float)weight_decay;
+    /* bias corrections, computed in double like the Python reference */
+    const float c1 = (float)(1 - pow(beta1, (double)step));
+    const float c2 = (float)(1 - pow(beta2, (double)step));
+    for (int64_t i = 0; i < n; i++) {
+        const float gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];
+        m[i] = m[i] * b1 + one_minus_b1 * gi;
+        v[i] = v[i] * b2 + one_minus_b2 * gi * gi;
+        const float mhat = m[i] / c1, vhat = v[i] / c2;
+        p[i] -= lr_ * mhat / (sqrtf(vhat) + eps_);
+    }
+}
+
+/* ---- double ---------------------------------------------------------------------------------- */
+
+/* SGD: g += wd p;  b = mu b + g;  p -= lr (nesterov ? g + mu b : b)   (p -= lr g when mu == 0) */
+TG_VECTORIZE
+void tg_sgd_step_f64(int64_t n, double *restrict p, const double *restrict g,
+                     double *restrict buf, double lr, double momentum, double weight_decay,
+                     int nesterov) {
+    const double lr_ = lr, mu = momentum, wd = weight_decay;
+    for (int64_t i = 0; i < n; i++) {
+        double gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];
+        if (momentum != 0) {
+            const double b = mu * buf[i] + gi;
+            buf[i] = b;
+            gi = nesterov ? gi + mu * b : b;
+        }
+        p[i] -= lr_ * gi;
+    }
+}
+
+/* Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+ *       p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
+TG_VECTORIZE
+void tg_adam_step_f64(int64_t n, double *restrict p, const double *restrict g,
+                      double *restrict m, double *restrict v, double lr, double beta1,
+                      double beta2, double eps, double weight_decay, int64_t step) {
+    const double lr_ = lr, b1 = beta1, b2 = beta2, eps_ = eps;
+    const double one_minus_b1 = 1 - beta1, one_minus_b2 = 1 - beta2;
+    const double wd = weight_decay;
+    /* bias corrections */
+    const double c1 = 1 - pow(beta1, (double)step);
+    const double c2 = 1 - pow(beta2, (double)step);
+    for (int64_t i = 0; i < n; i++) {
+        const double gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];
+        m[i] = m[i] * b1 + one_minus_b1 * gi;
+        v[i] = v[i] * b2 + one_minus_b2 * gi * gi;
+        const double mhat = m[i] / c1, vhat = v[i] / c2;
+        p[i] -= lr_ * mhat / (sqrt(vhat) + eps_);
+    }
+}

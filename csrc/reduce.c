@@ -19,44 +19,90 @@
  * is small, and the plain loop is what the compiler can vectorise. */
 #define PAIRWISE_BASE 128
 
-#define DEFINE_REDUCE(T, SUF)                                                                   \
-    /* sum(x[0:n]) = sum(first half) + sum(second half), recursively. */                        \
-    static double pairwise_sum_##SUF(const T *x, int64_t n) {                                   \
-        if (n <= PAIRWISE_BASE) {                                                               \
-            double s = 0;                                                                       \
-            for (int64_t i = 0; i < n; i++) s += (double)x[i];                                  \
-            return s;                                                                           \
-        }                                                                                       \
-        const int64_t half = n / 2;                                                             \
-        return pairwise_sum_##SUF(x, half) + pairwise_sum_##SUF(x + half, n - half);            \
-    }                                                                                           \
-    TG_VECTORIZE                                                                                \
-    void tg_sum_all_##SUF(int64_t n, const T *x, T *out) {                                      \
-        out[0] = (T)pairwise_sum_##SUF(x, n);                                                   \
-    }                                                                                           \
-    TG_VECTORIZE                                                                                \
-    void tg_sum_axis_##SUF(int64_t outer, int64_t n, int64_t inner, const T *x, T *out) {       \
-        for (int64_t o = 0; o < outer; o++) {                                                   \
-            const T *xo = x + o * n * inner;                                                    \
-            T *oo = out + o * inner;                                                            \
-            if (inner == 1) { /* the summed values are contiguous: add them pairwise */         \
-                oo[0] = (T)pairwise_sum_##SUF(xo, n);                                           \
-                continue;                                                                       \
-            }                                                                                   \
-            /* Walk x row by row (rows of length inner are contiguous), adding each row         \
-             * into a block of up to SUM_BLOCK double accumulators. */                          \
-            for (int64_t i0 = 0; i0 < inner; i0 += SUM_BLOCK) {                                 \
-                const int64_t w = inner - i0 < SUM_BLOCK ? inner - i0 : SUM_BLOCK;              \
-                double acc[SUM_BLOCK];                                                          \
-                for (int64_t i = 0; i < w; i++) acc[i] = 0;                                     \
-                for (int64_t k = 0; k < n; k++) {                                               \
-                    const T *row = xo + k * inner + i0;                                         \
-                    for (int64_t i = 0; i < w; i++) acc[i] += (double)row[i];                   \
-                }                                                                               \
-                for (int64_t i = 0; i < w; i++) oo[i0 + i] = (T)acc[i];                         \
-            }                                                                                   \
-        }                                                                                       \
-    }
+/* ---- float ----------------------------------------------------------------------------------- */
 
-DEFINE_REDUCE(float, f32)
-DEFINE_REDUCE(double, f64)
+/* sum(x[0:n]) = sum(first half) + sum(second half), recursively, in double */
+static double pairwise_sum_f32(const float *x, int64_t n) {
+    if (n <= PAIRWISE_BASE) {
+        double s = 0;
+        for (int64_t i = 0; i < n; i++) s += (double)x[i];
+        return s;
+    }
+    const int64_t half = n / 2;
+    return pairwise_sum_f32(x, half) + pairwise_sum_f32(x + half, n - half);
+}
+
+/* out[0] = sum_i x[i] */
+TG_VECTORIZE
+void tg_sum_all_f32(int64_t n, const float *x, float *out) {
+    out[0] = (float)pairwise_sum_f32(x, n);
+}
+
+/* out[o][i] = sum_k x[o][k][i] */
+TG_VECTORIZE
+void tg_sum_axis_f32(int64_t outer, int64_t n, int64_t inner, const float *x, float *out) {
+    for (int64_t o = 0; o < outer; o++) {
+        const float *xo = x + o * n * inner;
+        float *oo = out + o * inner;
+        if (inner == 1) { /* the summed values are contiguous: add them pairwise */
+            oo[0] = (float)pairwise_sum_f32(xo, n);
+            continue;
+        }
+        /* Walk x row by row (rows of length inner are contiguous), adding each row into a
+         * block of up to SUM_BLOCK double accumulators. */
+        for (int64_t i0 = 0; i0 < inner; i0 += SUM_BLOCK) {
+            const int64_t w = inner - i0 < SUM_BLOCK ? inner - i0 : SUM_BLOCK;
+            double acc[SUM_BLOCK];
+            for (int64_t i = 0; i < w; i++) acc[i] = 0;
+            for (int64_t k = 0; k < n; k++) {
+                const float *row = xo + k * inner + i0;
+                for (int64_t i = 0; i < w; i++) acc[i] += (double)row[i];
+            }
+            for (int64_t i = 0; i < w; i++) oo[i0 + i] = (float)acc[i];
+        }
+    }
+}
+
+/* ---- double ---------------------------------------------------------------------------------- */
+
+/* sum(x[0:n]) = sum(first half) + sum(second half), recursively, */
+static double pairwise_sum_f64(const double *x, int64_t n) {
+    if (n <= PAIRWISE_BASE) {
+        double s = 0;
+        for (int64_t i = 0; i < n; i++) s += x[i];
+        return s;
+    }
+    const int64_t half = n / 2;
+    return pairwise_sum_f64(x, half) + pairwise_sum_f64(x + half, n - half);
+}
+
+/* out[0] = sum_i x[i] */
+TG_VECTORIZE
+void tg_sum_all_f64(int64_t n, const double *x, double *out) {
+    out[0] = pairwise_sum_f64(x, n);
+}
+
+/* out[o][i] = sum_k x[o][k][i] */
+TG_VECTORIZE
+void tg_sum_axis_f64(int64_t outer, int64_t n, int64_t inner, const double *x, double *out) {
+    for (int64_t o = 0; o < outer; o++) {
+        const double *xo = x + o * n * inner;
+        double *oo = out + o * inner;
+        if (inner == 1) { /* the summed values are contiguous: add them pairwise */
+            oo[0] = pairwise_sum_f64(xo, n);
+            continue;
+        }
+        /* Walk x row by row (rows of length inner are contiguous), adding each row into a
+         * block of up to SUM_BLOCK double accumulators. */
+        for (int64_t i0 = 0; i0 < inner; i0 += SUM_BLOCK) {
+            const int64_t w = inner - i0 < SUM_BLOCK ? inner - i0 : SUM_BLOCK;
+            double acc[SUM_BLOCK];
+            for (int64_t i = 0; i < w; i++) acc[i] = 0;
+            for (int64_t k = 0; k < n; k++) {
+                const double *row = xo + k * inner + i0;
+                for (int64_t i = 0; i < w; i++) acc[i] += row[i];
+            }
+            for (int64_t i = 0; i < w; i++) oo[i0 + i] = acc[i];
+        }
+    }
+}

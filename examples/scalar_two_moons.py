@@ -1,6 +1,6 @@
 """Train a scalar-Value MLP to separate two interleaving half moons (2-D points, 2 classes).
 
-Run:  python examples/scalar_two_moons.py [--steps 40] [--seed 0]
+Run:  python examples/scalar_two_moons.py [--steps 30] [--seed 0]
 The loss is micrograd's demo loss: the SVM max-margin hinge relu(1 - y * score), averaged,
 plus a little L2 weight decay. Labels are -1 and +1, and the sign of the score is the class.
 """
@@ -37,13 +37,13 @@ def loss_and_accuracy(model: MLP, xs: list, ys: list, alpha: float = 1e-4) -> tu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=40, help="gradient descent steps")
+    parser.add_argument("--steps", type=int, default=30, help="gradient descent steps")
     parser.add_argument("--seed", type=int, default=0, help="seed for data and weights")
     args = parser.parse_args()
 
     xs, ys = two_moons(100, noise=0.1, rng=random.Random(args.seed))
-    model = MLP(2, [16, 16, 1], seed=args.seed)  # 2 inputs -> one score
-    print(f"MLP 2-16-16-1 with {len(model.parameters())} parameters, {len(xs)} points")
+    model = MLP(2, [8, 8, 1], seed=args.seed)  # 2 inputs -> one score
+    print(f"MLP 2-8-8-1 with {len(model.parameters())} parameters, {len(xs)} points")
     for step in range(args.steps):
         loss, accuracy = loss_and_accuracy(model, xs, ys)
         model.zero_grad()

@@ -1,6 +1,6 @@
 """Train an MLP on MNIST with the public API only: what `tinygrad-mnist train` does, in short.
 
-Run: python examples/train_mnist.py [--epochs 12] [--data-dir DIR]
+Run: python examples/train_mnist.py [--epochs 3] [--data-dir DIR]
 (MNIST is found as for `tinygrad-mnist train`: --data-dir, $TINYGRAD_MNIST_DATA, the cache.)
 """
 
@@ -13,7 +13,7 @@ from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD, CosineLR
 
 parser = argparse.ArgumentParser(description="Train a 784-256-128-10 MLP on MNIST.")
-parser.add_argument("--epochs", type=int, default=12, help="passes over the training set")
+parser.add_argument("--epochs", type=int, default=3, help="passes over the training set")
 parser.add_argument("--data-dir", default=None, help="folder with the MNIST files")
 args = parser.parse_args()
 

@@ -1,13 +1,14 @@
 """Drawing a computation graph (of scalar `Value`s or of `Tensor`s) as Graphviz DOT text.
 
 Seeing the graph is the quickest way to understand backward(): every value is a box with
-its data and grad, every operation a small circle, and arrows run from inputs through the
-op to its result. We only produce DOT text ourselves; turning it into a picture needs the
+its data and grad, every operation a small circle (a fused op, which lists its parts, a
+rounded box), and arrows run from inputs through the op to its result. We only produce DOT text ourselves; turning it into a picture needs the
 `dot` program from Graphviz, which is optional (no Python package needed).
 """
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import subprocess
@@ -42,13 +43,16 @@ def _inputs_and_op(node: Any) -> tuple[tuple[Any, ...], str]:
 
     A scalar Value keeps them as `_prev` / `_op`; a Tensor keeps the Function that made
     it in `_ctx`, whose `.parents` are its inputs and whose class name is the op.
+    A fused op names itself and its parts (e.g. "linear+sigmoid" for one ops.linear.Linear,
+    see nn/fusion.py) through `graph_label()`, so the drawing says what actually ran.
     """
     if hasattr(node, "_prev"):
         return tuple(node._prev), node._op
     ctx = getattr(node, "_ctx", None)
     if ctx is None:
         return (), ""
-    return tuple(ctx.parents), type(ctx).__name__
+    label = getattr(ctx, "graph_label", None)
+    return tuple(ctx.parents), label() if label else type(ctx).__name__
 
 
 def _few_numbers(array: Any, count: int = 4) -> str:
@@ -71,21 +75,40 @@ def _record_label(node: Any) -> str:
 
 
 class DotGraph:
-    """Graphviz DOT source of a graph; print it, or render() it to an SVG/PNG file."""
+    """Graphviz DOT source of a graph; print it, or render() it to an SVG/PNG file.
 
-    def __init__(self, source: str) -> None:
+    In Jupyter it shows itself inline: as a picture (`_repr_svg_`) when Graphviz is installed,
+    otherwise as the readable text listing of `text` (`_repr_html_`, and `repr`).
+    """
+
+    def __init__(self, source: str, text: str = "") -> None:
         self.source = source
+        self.text = text or source
+        self._svg: str | None | bool = False  # not rendered yet
 
     def __str__(self) -> str:
         return self.source
 
+    def __repr__(self) -> str:
+        return self.text
+
     def _repr_svg_(self) -> str | None:
-        # Jupyter shows this inline; None (no Graphviz) makes it fall back to the text.
-        dot = shutil.which("dot")
-        if dot is None:
+        # Jupyter shows this inline; None (no Graphviz) makes it fall back to the HTML text.
+        if self._svg is False:
+            dot = shutil.which("dot")
+            run = None
+            if dot is not None:
+                run = subprocess.run(
+                    [dot, "-Tsvg"], input=self.source, capture_output=True, text=True
+                )
+            self._svg = run.stdout if run is not None and run.returncode == 0 else None
+        return self._svg  # type: ignore[return-value]
+
+    def _repr_html_(self) -> str | None:
+        # Jupyter prefers HTML to SVG, so offer HTML only when there is no picture.
+        if self._repr_svg_() is not None:
             return None
-        run = subprocess.run([dot, "-Tsvg"], input=self.source, capture_output=True, text=True)
-        return run.stdout if run.returncode == 0 else None
+        return f"<pre>{html.escape(self.text)}</pre>"
 
     def render(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write the picture to `path` (format from its suffix unless given) and return it.
@@ -146,8 +169,39 @@ def draw_dot(root: Any, rankdir: str = "LR") -> DotGraph:
         lines.append(f'  {name} [shape=record, label="{_record_label(node)}"];')
         inputs, op = _inputs_and_op(node)
         if inputs:
-            lines.append(f'  {name}_op [shape=circle, label="{escape_plain(op)}"];')
+            shape = "circle" if "\n" not in op else "box, style=rounded"  # a fused op's parts
+            lines.append(f'  {name}_op [shape={shape}, label="{escape_plain(op)}"];')
             lines += [f"  {names[id(child)]} -> {name}_op;" for child in inputs]
             lines.append(f"  {name}_op -> {name};")
     lines.append("}")
-    return DotGraph("\n".join(lines) + "\n")
+    return DotGraph("\n".join(lines) + "\n", _text_listing(found, names))
+
+
+def _text_listing(found: list[Any], names: dict[int, str]) -> str:
+    """The graph as text, one value per line, inputs before the values computed from them:
+    what a notebook shows when Graphviz is missing."""
+    order: list[Any] = []
+    done: set[int] = set()
+    for start in reversed(found):  # leaves come late in `found`; walk so inputs go first
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in done:
+                continue
+            if expanded:
+                done.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((c, False) for c in _inputs_and_op(node)[0] if id(c) not in done)
+    ops = sum(1 for n in order if _inputs_and_op(n)[0])
+    out = [f"graph of {len(order)} values and {ops} ops, inputs first:"]
+    for node in order:
+        inputs, op = _inputs_and_op(node)
+        fields = _record_label(node)[2:-2].replace("\\|", "\x00").split(" | ")
+        desc = "  ".join(f.replace("\x00", "|").replace("\\", "") for f in fields)
+        if inputs:
+            args = ", ".join(names[id(c)] for c in inputs)
+            desc = f"{op.replace(chr(10), ' ')}({args})  {desc}"
+        out.append(f"  {names[id(node)]} = {desc}")
+    return "\n".join(out)

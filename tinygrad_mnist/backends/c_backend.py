@@ -117,8 +117,9 @@ def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
 
 
 # ---------------------------------------------------------------- matmul and linear layers
-# the `act` codes of linear.c (see kernels.h)
-_ACTIVATION_CODES = {"none": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "leaky_relu": 4}
+# the `act` codes of linear.c: the enum tg_activation of kernels.h, read through cffi, so C
+# and Python share one list of codes ("sigmoid" -> lib.TG_ACT_SIGMOID, ...)
+_ACTIVATION_CODES = {name: getattr(lib, f"TG_ACT_{name.upper()}") for name in ACTIVATIONS}
 
 
 def _activation_code(activation: str) -> int:

@@ -12,6 +12,8 @@ from .interface import check_labels
 
 name = "numpy"
 
+# The activations a fused linear can apply: the one list, used by nn.functional and the C
+# backend, whose codes are the enum tg_activation of csrc/kernels.h (TG_ACT_NONE, ...).
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "leaky_relu")
 
 

@@ -1,4 +1,6 @@
-"""Activation layers. Each names the fused kernel (`fused`) a preceding Linear can use."""
+"""Activation layers. Each names the activation (`fused`) that a preceding Linear can apply
+in the same op when a Sequential fuses them (see nn/fusion.py); run alone, each calls its own
+op (x.sigmoid(), ...)."""
 
 from __future__ import annotations
 

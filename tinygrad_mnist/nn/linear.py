@@ -46,10 +46,20 @@ class Linear(Module):
             self.bias = Tensor(b, requires_grad=True, dtype=dt)
 
     def forward(self, x: Tensor, activation: str | None = None, negative_slope: float = 0.1):
-        """x (B, in) -> act(x @ w^T + b) (B, out); Sequential passes the next activation in."""
+        """x (B, in) -> act(x @ w^T + b) (B, out) as one fused op; a fusing Sequential passes
+        the next layer's activation in."""
+        return F.linear(self._rows(x), self.weight, self.bias, activation, negative_slope)
+
+    def forward_unfused(self, x: Tensor) -> Tensor:
+        """x @ w^T + b with every op its own Function (Transpose, MatMul, Add): the same
+        numbers as forward(x), the graph the course draws."""
+        z = self._rows(x) @ self.weight.T
+        return z if self.bias is None else z + self.bias
+
+    def _rows(self, x: Tensor) -> Tensor:
         if x.ndim != 2:
             x = x.reshape(-1, self.in_features) if x.ndim == 1 else x.flatten(1)
-        return F.linear(x, self.weight, self.bias, activation, negative_slope)
+        return x
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -1,6 +1,9 @@
 """Elementwise functions of one input: exp, log and the activations.
 
-Chain rule, with y = f(x) the output (most derivatives are cheapest in terms of y):
+Chain rule, with y = f(x) the output (most derivatives are cheapest in terms of y). Each
+activation's derivative is defined once per backend, in the primitive its backward calls:
+numpy_backend.sigmoid_backward (and tanh_, relu_, leaky_relu_backward) and the functions of
+csrc/activation_math.h, which the fused Linear (ops/linear.py) uses as well.
     exp:        dx = g y
     log:        dx = g / x
     sigmoid:    dx = g y (1 - y)
