@@ -6,8 +6,9 @@
 #
 #   CC      the compiler (default: $CC, else cc), e.g. gcc, clang, aarch64-linux-gnu-gcc
 #   RUNNER  a prefix for running the binary, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu"
-#           for a cross-compiled build; a cross build (RUNNER given) is linked -static, so
-#           qemu-user needs no target libraries
+#           for a cross-compiled build (CC=aarch64-linux-gnu-gcc). The binary is linked
+#           dynamically, as the real library is; -L tells qemu-user where the target's loader,
+#           libc and libgomp are (Debian's cross packages put them in /usr/aarch64-linux-gnu)
 #   env EXTRA_CFLAGS  more compiler flags (e.g. -fsanitize=address,undefined)
 #
 # The GEMM reads TINYGRAD_GEMM_PATH (packed|direct) once, at its first call, so the program
@@ -35,7 +36,6 @@ if "$CC" -fopenmp "$OUT/omp_probe.c" -o "$OUT/omp_probe" > /dev/null 2>&1; then
 else
     OPENMP=no
 fi
-[ -n "$RUNNER" ] && LDFLAGS+=(-static)
 
 echo "== build: $CC (OpenMP: $OPENMP)${RUNNER:+, run with: $RUNNER}"
 start=$(date +%s)
