@@ -264,6 +264,8 @@ static void *stored(dtype_t dt, const double *x, int64_t R, int64_t C, int trans
     return tnew(dt, t, R * C);
 }
 
+/* A dot product of length K adds K rounding errors; relative to max|C| (which grows like K
+ * with these positive-mean inputs) they grow no faster than sqrt(K): a little slack. */
 static double gemm_tol(dtype_t dt, int64_t K) {
     return BASE_TOL[dt] * (1 + sqrt((double)K) / 8);
 }
@@ -325,6 +327,8 @@ static void gemm_shape(dtype_t dt, shape_t s, const int *isas, int nisa, group_t
 }
 
 static void test_gemm(void) {
+    /* every (M, N, K) from these: below, at and above the tile sizes (MR, NR are 2..16); in
+     * the automatic run, N <= 16 with K >= 32 and transB also reaches the dot-product kernel */
     static const int64_t ODD[] = {1, 2, 3, 7, 16, 17, 33, 129};
     enum { NODD = sizeof ODD / sizeof ODD[0] };
     /* Shapes that reach the drivers' block edges: K = 0 (C = 0), empty C, K beyond the direct
@@ -362,6 +366,7 @@ static void test_gemm(void) {
     }
 
     /* OpenMP builds: the tile loops shared by 2 threads (only big products are split) */
+    const int threads = tg_get_num_threads();
     if (tg_set_num_threads(2) == 2) {
         for (int dt = F32; dt <= F64; dt++)
             for (int q = 0; q < g_nisa; q++) {
@@ -371,7 +376,7 @@ static void test_gemm(void) {
                 gemm_shape((dtype_t)dt, LARGE[0], &g_isas[q], 1, &g, NULL);
                 group_end(&g);
             }
-        tg_set_num_threads(1);
+        tg_set_num_threads(threads);
     } else {
         printf("--   gemm threads=2 not tested (built without OpenMP)\n");
     }
@@ -523,9 +528,10 @@ static void test_linear(void) {
 
 /* ================================================================ elementwise ============= */
 
-static const int64_t NS[] = {1, 3, 17, 129, 1000, 4099};
+/* sizes of the elementwise tests; 0: nothing may be written */
+static const int64_t NS[] = {0, 1, 3, 17, 129, 1000, 4099};
 enum { NNS = sizeof NS / sizeof NS[0] };
-static const int64_t MN[][2] = {{1, 1}, {17, 129}, {129, 3}, {3, 1}, {1, 1000}, {7, 33}};
+static const int64_t MN[][2] = {{1, 1}, {17, 129}, {129, 3}, {3, 1}, {1, 1000}, {7, 33}, {0, 5}};
 enum { NMN = sizeof MN / sizeof MN[0] };
 static const char *const OP_NAME[6] = {"add", "sub", "mul", "div", "rsub", "rdiv"};
 
@@ -698,7 +704,8 @@ static void test_unary(void) {
     enum { NCASES = sizeof CASES / sizeof CASES[0] };
     for (int dt = F32; dt <= F64; dt++) {
         group_t groups[NUNARY];
-        for (int u = 0; u < NUNARY; u++) group_begin(&groups[u], "%s %s", UNARY_NAME[u], DT_NAME[dt]);
+        for (int u = 0; u < NUNARY; u++)
+            group_begin(&groups[u], "%s %s", UNARY_NAME[u], DT_NAME[dt]);
         for (int c = 0; c < NCASES; c++) {
             const unary_case_t uc = CASES[c];
             const double p = round_to((dtype_t)dt, uc.p);
@@ -723,7 +730,9 @@ static void test_unary(void) {
         for (int u = 0; u < NUNARY; u++)
             for (int k = 0; k < (u == U_POW ? 4 : 1); k++)
                 for (int e = 0; e < NSPECIAL; e++) {
-                    const double p = u == U_POW ? POWS[k] : u == U_LEAKY ? round_to((dtype_t)dt, 0.1) : 0;
+                    const double p = u == U_POW     ? POWS[k]
+                                     : u == U_LEAKY ? round_to((dtype_t)dt, 0.1)
+                                                    : 0;
                     double x = round_to((dtype_t)dt, SPECIAL[e]);
                     double ref = ref_unary(u, x, p);
                     void *ta = tnew((dtype_t)dt, &x, 1), *out = tnew((dtype_t)dt, NULL, 1);
@@ -792,7 +801,7 @@ static void test_sums(void) {
                                         {3, 200, 70}, {5, 1, 7},    {1, 1, 1},    {129, 3, 17},
                                         {4, 5000, 1}, {1, 3, 200}};
     enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
-    static const int64_t ALL[] = {1, 3, 17, 129, 1000, 100003};
+    static const int64_t ALL[] = {0, 1, 3, 17, 129, 1000, 100003}; /* the sum of none is 0 */
     enum { NALL = sizeof ALL / sizeof ALL[0] };
     for (int dt = F32; dt <= F64; dt++) {
         group_t ga, gl;
@@ -979,7 +988,8 @@ static void test_cross_entropy(void) {
                         if (bad == 2) labels[B - 1] = C + 5; /* a later bad row too */
                         void *l2 = tnew((dtype_t)dt, NULL, 1), *g2 = tnew((dtype_t)dt, NULL, B * C);
                         tset((dtype_t)dt, l2, 0, SENTINEL);
-                        const int64_t r2 = call_cross_entropy((dtype_t)dt, B, C, tx, labels, l2, g2);
+                        const int64_t r2 =
+                            call_cross_entropy((dtype_t)dt, B, C, tx, labels, l2, g2);
                         check_true(&g, r2 == row && tget((dtype_t)dt, l2, 0) == SENTINEL,
                                    "B=%lld C=%lld label[%lld]=%lld: returned %lld (want %lld), "
                                    "loss %s",
@@ -1012,7 +1022,8 @@ static void test_sgd(void) {
                 const int nesterov = (int)CONFIGS[c][2];
                 double *p = rand_arr((dtype_t)dt, n, -2, 2), *buf = dnew(n);
                 for (int64_t i = 0; i < n; i++) buf[i] = 0;
-                void *tp = tnew((dtype_t)dt, p, n), *tbuf = mu != 0 ? tnew((dtype_t)dt, buf, n) : NULL;
+                void *tp = tnew((dtype_t)dt, p, n);
+                void *tbuf = mu != 0 ? tnew((dtype_t)dt, buf, n) : NULL; /* NULL: no momentum */
                 for (int step = 0; step < 4; step++) {
                     /* g += wd p;  b = mu b + g;  p -= lr (nesterov ? g + mu b : b) */
                     double *grad = rand_arr((dtype_t)dt, n, -2, 2);
