@@ -8,6 +8,9 @@
  * Agreement is measured norm-wise, as in the Python tests:
  *     max |got - ref| <= tol * max |ref|,   tol = 1e-5 (f32), 1e-12 (f64)
  * (the GEMM and linear tolerances grow slowly with K, the length of each dot product).
+ * Where a result is a cancellation of bigger terms (the linear layer's activations and
+ * gradients, the softmax backwards), max |ref| becomes the larger of it and the same formula
+ * evaluated on absolute values: the size the rounding errors actually scale with.
  * The reference is rounded to the kernel's precision before comparing, and non-finite entries
  * (inf, NaN) must match exactly. Every output buffer starts as NaN, so an element the kernel
  * forgets to write shows, and is followed by guard elements that must stay untouched.
