@@ -71,7 +71,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_retain", "_vbox", "__weakref__")
-    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__, not NumPy
     __hash__ = object.__hash__  # tensors key dicts by identity (== is elementwise)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -136,6 +135,20 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """np.asarray(tensor) gives the data (a copy only when a dtype change needs one)."""
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs meeting a Tensor. `ndarray + Tensor` (and -, *, /, **, @, comparisons)
+        gives a Tensor in the graph, as `Tensor + ndarray` does; any other use, such as
+        np.isfinite(t) or `arr -= t` (`p.data -= lr * p.grad`), works on the Tensor's array."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _REFLECTED:
+            a, b = inputs
+            if not isinstance(a, Tensor):  # ndarray OP Tensor: the Tensor's reflected op
+                return getattr(b, _REFLECTED[ufunc][1])(a)
+            return getattr(a, _REFLECTED[ufunc][0])(b)
+        inputs = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x.data if isinstance(x, Tensor) else x for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
 
     def item(self) -> Any:
         if self.data.size != 1:
@@ -882,6 +895,23 @@ class Tensor:
         n_rows = math.prod(self.shape[:k])
         table = self.reshape(n_rows, math.prod(self.shape[k:]))
         return movement.GatherRows.apply(table, rows=flat).reshape(*out_shape)
+
+
+# ufunc -> (Tensor's method for Tensor OP x, Tensor's method for x OP Tensor)
+_REFLECTED = {
+    np.add: ("__add__", "__radd__"),
+    np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"),
+    np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"),
+    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.equal: ("__eq__", "__eq__"),
+    np.not_equal: ("__ne__", "__ne__"),
+    np.less: ("__lt__", "__gt__"),
+    np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"),
+    np.greater_equal: ("__ge__", "__le__"),
+}
 
 
 def _operand_array(x: Any, dtype: np.dtype) -> np.ndarray:

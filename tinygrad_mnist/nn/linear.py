@@ -13,7 +13,8 @@ from .module import Module
 class Linear(Module):
     """Linear(in_features, out_features, bias=True, init="kaiming", activation="relu").
 
-    x (B, in) -> (B, out). `init` is "kaiming" (He uniform, the default, for ReLU nets) or
+    x (B, in) -> (B, out); as in torch, x may also be (in,) -> (out,) or (..., in) -> (..., out).
+    `init` is "kaiming" (He uniform, the default, for ReLU nets) or
     "xavier" (Glorot uniform); `activation` names the nonlinearity that follows, which sets
     the init's gain. `seed` or `rng` makes the init reproducible.
     """
@@ -46,10 +47,19 @@ class Linear(Module):
             self.bias = Tensor(b, requires_grad=True, dtype=dt)
 
     def forward(self, x: Tensor, activation: str | None = None, negative_slope: float = 0.1):
-        """x (B, in) -> act(x @ w^T + b) (B, out); Sequential passes the next activation in."""
-        if x.ndim != 2:
-            x = x.reshape(-1, self.in_features) if x.ndim == 1 else x.flatten(1)
-        return F.linear(x, self.weight, self.bias, activation, negative_slope)
+        """x (..., in) -> act(x @ w^T + b) (..., out); Sequential passes the next activation in.
+
+        The fused op works on (B, in): other shapes are reshaped to it and back."""
+        if x.ndim == 2:
+            return F.linear(x, self.weight, self.bias, activation, negative_slope)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear: input of shape {x.shape} does not end in in_features="
+                f"{self.in_features}"
+            )
+        y = F.linear(x.reshape(-1, self.in_features), self.weight, self.bias, activation,
+                     negative_slope)  # fmt: skip
+        return y.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
