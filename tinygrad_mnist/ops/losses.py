@@ -29,7 +29,7 @@ class BCEWithLogits(Function):
     That is -[pw t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))], rearranged so that nothing
     overflows: softplus(-z) = max(-z, 0) + log(1 + e^-|z|). (pw = 1 without pos_weight.)
         dz = sigmoid(z) (pw t + 1 - t) - pw t
-        dt = -z - (pw - 1) softplus(-z)          (the target may need a gradient too)
+        dt = -z + (pw - 1) softplus(-z)          (the target may need a gradient too)
         dpw = t softplus(-z)
     """
 
@@ -53,7 +53,7 @@ class BCEWithLogits(Function):
         dz = be.mul(g, be.sub(be.mul(s, be.add(be.sub(pwt, t), 1.0)), pwt))
         dt = None
         if self.needs_grad[1]:
-            dt = be.mul(g, be.sub(be.neg(z), be.mul(be.sub(pw, 1.0), sp)))
+            dt = be.mul(g, be.add(be.neg(z), be.mul(be.sub(pw, 1.0), sp)))
         dpw = None
         if self.needs_grad[2]:
             dpw = unbroadcast(be, be.mul(g, be.mul(t, sp)), pw.shape)
