@@ -275,7 +275,10 @@ def test_param_groups_steps_match_torch(backend_name):
     ours = [Tensor(w0[i], requires_grad=True, dtype="float64") for i in range(2)]
     theirs = [torch.tensor(w0[i], requires_grad=True) for i in range(2)]
     groups = lambda ps: [{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.3, "momentum": 0.5}]  # noqa: E731
-    o, t = SGD(groups(ours), lr=0.1, momentum=0.9), torch.optim.SGD(groups(theirs), lr=0.1, momentum=0.9)
+    o, t = (
+        SGD(groups(ours), lr=0.1, momentum=0.9),
+        torch.optim.SGD(groups(theirs), lr=0.1, momentum=0.9),
+    )
     for _ in range(3):
         for i in range(2):
             ours[i].grad = g[i]

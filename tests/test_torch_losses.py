@@ -81,7 +81,9 @@ CE_OPTIONS = [
 
 @needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("opts", CE_OPTIONS, ids=[str(sorted(o)) + str(i) for i, o in enumerate(CE_OPTIONS)])
+@pytest.mark.parametrize(
+    "opts", CE_OPTIONS, ids=[str(sorted(o)) + str(i) for i, o in enumerate(CE_OPTIONS)]
+)
 def test_cross_entropy_options_match_torch(backend_name, opts, dtype):
     opts = dict(opts)
     labels = opts.pop("labels", LABELS)
@@ -99,7 +101,9 @@ def test_cross_entropy_options_match_torch(backend_name, opts, dtype):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("with_weight", [False, True])
-def test_cross_entropy_soft_targets_match_torch(backend_name, reduction, smoothing, with_weight, dtype):
+def test_cross_entropy_soft_targets_match_torch(
+    backend_name, reduction, smoothing, with_weight, dtype
+):
     x = rng.standard_normal((N, C))
     p = rng.uniform(0, 1, (N, C))
     p /= p.sum(1, keepdims=True)
@@ -124,9 +128,12 @@ def test_cross_entropy_and_nll_on_nd_inputs_match_torch(backend_name, reduction,
         (F.nll_loss, TF.nll_loss, lambda z: z.log_softmax(1)),
     ]:
         run_both(
-            lambda z, t: ours(pre(z), t, weight=_t(WEIGHT, False, dtype), reduction=reduction),
-            lambda z, t: theirs(pre(z), torch.tensor(t), weight=_t(WEIGHT, True, dtype),
-                                reduction=reduction),
+            lambda z, t, f=ours, pre=pre: f(
+                pre(z), t, weight=_t(WEIGHT, False, dtype), reduction=reduction
+            ),
+            lambda z, t, f=theirs, pre=pre: f(
+                pre(z), torch.tensor(t), weight=_t(WEIGHT, True, dtype), reduction=reduction
+            ),
             x, [y], dtype,
         )  # fmt: skip
 
@@ -203,9 +210,17 @@ def test_loss_modules_match_torch(backend_name, dtype):
     ]  # fmt: skip
     for ours, theirs, target in pairs:
         pre = (lambda z: z.sigmoid()) if isinstance(ours, nn.BCELoss) else (lambda z: z)
-        tt = torch.tensor(target) if target.dtype.kind == "i" else torch.tensor(target, dtype=_td(dtype))
+        tt = (
+            torch.tensor(target)
+            if target.dtype.kind == "i"
+            else torch.tensor(target, dtype=_td(dtype))
+        )
         to = target if target.dtype.kind == "i" else Tensor(target, dtype=dtype)
-        run_both(lambda z, _: ours(pre(z), to), lambda z, _: theirs(pre(z), tt), x, [None], dtype)
+        run_both(
+            lambda z, _, f=ours, pre=pre, to=to: f(pre(z), to),
+            lambda z, _, f=theirs, pre=pre, tt=tt: f(pre(z), tt),
+            x, [None], dtype,
+        )  # fmt: skip
 
 
 # ------------------------------------------------------------------ without torch

@@ -190,7 +190,9 @@ class Tensor:
         if value is not None:
             arr = value.data if isinstance(value, Tensor) else _as_array(value, "grad")
             if arr.shape != self.shape:
-                raise ValueError(f"grad: shape {arr.shape} does not match the tensor's {self.shape}")
+                raise ValueError(
+                    f"grad: shape {arr.shape} does not match the tensor's {self.shape}"
+                )
             if not isinstance(value, Tensor):  # an array: copied, never aliased
                 value = Tensor._wrap(np.array(arr, dtype=self.dtype))
         self._grad = value
@@ -435,8 +437,7 @@ class Tensor:
             np.copyto(self.data, values, casting="same_kind")
         except TypeError:
             raise TypeError(
-                f"{op}: a {values.dtype} result cannot be stored in place in a {self.dtype} "
-                "tensor"
+                f"{op}: a {values.dtype} result cannot be stored in place in a {self.dtype} tensor"
             ) from None
         self._vbox[0] += 1
         return self
@@ -454,9 +455,9 @@ class Tensor:
                     f"{op}: shape {b.shape} does not broadcast in place to shape {self.shape}"
                 ) from None
         else:  # integer tensors: NumPy's own arithmetic
-            out = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[
-                name
-            ](self.data, b)
+            out = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[name](
+                self.data, b
+            )
         return self._write(op, out)
 
     def add_(self, other: Operand, alpha: float = 1) -> Tensor:
@@ -486,7 +487,9 @@ class Tensor:
             try:
                 arr = np.broadcast_to(arr, self.shape)
             except ValueError:
-                raise ValueError(f"copy_: shape {arr.shape} does not broadcast to {self.shape}")
+                raise ValueError(
+                    f"copy_: shape {arr.shape} does not broadcast to {self.shape}"
+                ) from None
         np.copyto(self.data, arr, casting="unsafe")
         self._vbox[0] += 1
         return self

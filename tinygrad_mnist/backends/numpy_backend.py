@@ -106,7 +106,8 @@ def neg(a: np.ndarray) -> np.ndarray:
 def pow(a: np.ndarray, p: float | np.ndarray) -> np.ndarray:  # noqa: A001 - the op's name
     """a ** p, computed directly: p a Python number, or an array of a's shape and dtype."""
     if isinstance(p, np.ndarray):
-        return np.power(a, p)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-2) ** 0.5 = NaN
+            return np.power(a, p)
     return a ** a.dtype.type(p)
 
 

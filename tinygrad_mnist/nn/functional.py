@@ -155,7 +155,9 @@ def cross_entropy(
         )
         return out.reshape(()) if reduction == "none" else out
     if logits.ndim < 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C) or (N, C, d...), got {logits.shape}")
+        raise ValueError(
+            f"cross_entropy: logits must be (N, C) or (N, C, d...), got {logits.shape}"
+        )
     n_classes = logits.shape[1]
     w = _class_weights(weight, n_classes, logits.dtype, "cross_entropy")
     target = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
@@ -226,7 +228,9 @@ def nll_loss(
     n_classes = x.shape[1]
     want = (x.shape[0],) + x.shape[2:]
     if y.shape != want:
-        raise ValueError(f"nll_loss: labels must have shape {want} for input {x.shape}, got {y.shape}")
+        raise ValueError(
+            f"nll_loss: labels must have shape {want} for input {x.shape}, got {y.shape}"
+        )
     keep = y != ignore_index
     if np.any(keep & ((y < 0) | (y >= n_classes))):
         bad = y[keep & ((y < 0) | (y >= n_classes))].flat[0]

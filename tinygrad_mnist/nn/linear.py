@@ -54,8 +54,7 @@ class Linear(Module):
             return F.linear(x, self.weight, self.bias, activation, negative_slope)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
-                f"Linear: input of shape {x.shape} does not end in in_features="
-                f"{self.in_features}"
+                f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
             )
         y = F.linear(x.reshape(-1, self.in_features), self.weight, self.bias, activation,
                      negative_slope)  # fmt: skip
