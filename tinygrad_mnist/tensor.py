@@ -684,6 +684,8 @@ class Tensor:
         return activations.ReLU.apply(self._float())
 
     def leaky_relu(self, negative_slope: float = 0.1) -> Tensor:
+        """x where x > 0, else negative_slope * x. The default 0.1 is the course's LeakyReLU,
+        max(0.1x, x); torch's default is 0.01 (pass negative_slope=0.01 for it)."""
         return activations.LeakyReLU.apply(self._float(), slope=float(negative_slope))
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
