@@ -210,6 +210,22 @@ def test_torch_detects_the_same_misuse():
         loss.backward()
 
 
+def test_loading_weights_between_forward_and_backward_is_detected(backend_name):
+    model = nn.MLP([3, 2], seed=0)
+    saved = model.state_dict()
+    loss = model(Tensor(np.ones((1, 3)))).sum()
+    model.load_state_dict(saved)  # writes the parameters in place
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    t = Tensor(np.ones(2), requires_grad=True)
+    same = Tensor(t, requires_grad=True)  # shares t's memory, so also its version counter
+    out = (same * same).sum()
+    with no_grad():
+        t.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.backward()
+
+
 def test_an_input_changed_after_forward_is_detected(backend_name):
     x = Tensor([1.0, 2.0])  # data, no grad: its values are still saved by the Mul
     w = Tensor([3.0, 4.0], requires_grad=True)

@@ -74,7 +74,8 @@ class Tensor:
     __hash__ = object.__hash__  # tensors key dicts by identity (== is elementwise)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        if isinstance(data, Tensor):
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = data.data
         dt = np.dtype(np.float32) if dtype is None else _resolve_dtype(dtype)
         arr = _as_array(data, "Tensor")
@@ -90,7 +91,8 @@ class Tensor:
         self._grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain = False
-        self._vbox = [0]
+        # sharing another tensor's memory means sharing its version counter too
+        self._vbox = source._vbox if source is not None and self.data is source.data else [0]
 
     @classmethod
     def _wrap(cls, data: np.ndarray) -> Tensor:
