@@ -129,6 +129,8 @@ def test_grad_is_a_tensor(backend_name):
     assert isinstance(x.grad, Tensor) and x.grad.tolist() == [5, 6]
     with pytest.raises(ValueError, match="shape"):
         x.grad = Tensor([1.0])
+    with pytest.raises(TypeError, match="float64 gradient"):
+        x.grad = Tensor([1.0, 2.0], dtype="float64")
 
 
 def test_backward_keywords_and_retain_graph(backend_name):

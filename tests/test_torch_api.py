@@ -32,7 +32,7 @@ def _our_tensor(values):
 
 # the torch functions the cases call, in our spelling (torch.tensor([0, 2]) is int64)
 OURS = types.SimpleNamespace(
-    stack=tg.tensor.stack,
+    stack=tg.stack,
     cat=tg.cat,
     arange=Tensor.arange,
     tensor=_our_tensor,

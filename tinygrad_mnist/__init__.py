@@ -5,7 +5,7 @@ optim.py -> data/ -> training.py -> cli.py.
 
 Example::
 
-    from tinygrad_mnist import Tensor, no_grad, cat
+    from tinygrad_mnist import Tensor, no_grad, cat, stack
     import tinygrad_mnist.nn.functional as F
 """
 
@@ -14,7 +14,7 @@ from .draw import DotGraph, draw_dot
 from .grad_mode import is_grad_enabled, no_grad
 from .gradcheck import check_gradients, gradcheck
 from .scalar import Value
-from .tensor import Tensor, cat
+from .tensor import Tensor, cat, stack
 
 __all__ = [
     "DotGraph",
@@ -29,5 +29,6 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "set_backend",
+    "stack",
 ]
 __version__ = "0.1.0"

@@ -197,6 +197,8 @@ class Tensor:
                 )
             if not isinstance(value, Tensor):  # an array: copied, never aliased
                 value = Tensor._wrap(np.array(arr, dtype=self.dtype))
+            elif value.dtype != self.dtype:
+                raise TypeError(f"grad: a {value.dtype} gradient for a {self.dtype} tensor")
         self._grad = value
 
     @property
