@@ -101,6 +101,13 @@ def test_in_place_on_a_leaf_that_requires_grad_needs_no_grad():
     assert w.grad.item() == 2.0
     with pytest.raises(RuntimeError, match="inside a recorded graph"):
         (w * 2).add_(1)
+    total = Tensor(0.0)
+    total += (w * 3).sum()  # an operand in the graph: rebinds too, so backward reaches w
+    w.grad = None
+    total.backward()
+    assert w.grad.item() == 3.0
+    with pytest.raises(RuntimeError, match="operand requires grad"):
+        Tensor([0.0]).add_(w)
 
 
 def test_requires_grad_and_is_leaf():

@@ -448,6 +448,11 @@ class Tensor:
 
     def _in_place(self, op: str, name: str, other: Operand) -> Tensor:
         self._check_in_place(op)
+        if isinstance(other, Tensor) and other.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{op}: the operand requires grad, and an in-place change is not recorded in "
+                "the graph; write it out of place (x = x + y) or use no_grad()"
+            )
         b = other.data if isinstance(other, Tensor) else _operand_array(other, self.dtype)
         if self.dtype in FLOAT_DTYPES:
             be = backends.current()
@@ -504,8 +509,12 @@ class Tensor:
 
     def _augmented(self, op: str, name: str, other: Operand, out_of_place: Any) -> Tensor:
         """`a += b` and friends: in place, like torch; inside a recorded graph (a non-leaf
-        that requires grad, with grad mode on) they rebind the name out of place instead."""
-        if self.requires_grad and self._ctx is not None and is_grad_enabled():
+        that requires grad, or b requires grad, with grad mode on) they rebind the name out of
+        place instead, so that the gradient stays right (`total += loss` keeps the graph)."""
+        if is_grad_enabled() and (
+            (self.requires_grad and self._ctx is not None)
+            or (isinstance(other, Tensor) and other.requires_grad)
+        ):
             return out_of_place(self, other)
         return self._in_place(op, name, other)
 
