@@ -167,4 +167,41 @@ void tg_adam_step_f64(int64_t n, double *p, const double *g, double *m, double *
                       double beta1, double beta2, double eps, double weight_decay,
                       int64_t step);
 
+/* ===== issue 12: ops a PyTorch user expects ===============================================
+ * minmax.c: max/min along the middle axis of x (outer, n, inner), n >= 1: val, idx (outer,
+ * inner) get the value and the first index of the largest (smallest) element, NaN winning.
+ * tg_select_dim_backward: dx (outer, n, inner) = g (outer, inner) at idx, 0 elsewhere. */
+void tg_argmax_f32(int64_t outer, int64_t n, int64_t inner, const float *x, float *val,
+                   int64_t *idx);
+void tg_argmax_f64(int64_t outer, int64_t n, int64_t inner, const double *x, double *val,
+                   int64_t *idx);
+void tg_argmin_f32(int64_t outer, int64_t n, int64_t inner, const float *x, float *val,
+                   int64_t *idx);
+void tg_argmin_f64(int64_t outer, int64_t n, int64_t inner, const double *x, double *val,
+                   int64_t *idx);
+void tg_select_dim_backward_f32(int64_t outer, int64_t n, int64_t inner, const int64_t *idx,
+                                const float *g, float *dx);
+void tg_select_dim_backward_f64(int64_t outer, int64_t n, int64_t inner, const int64_t *idx,
+                                const double *g, double *dx);
+
+/* index.c: out (n, cols) = rows rows[0..n) of x (n_rows, cols); the backward scatter-adds
+ * g (n, cols) into dx (n_rows, cols), which it zeroes first. 0 <= rows[j] < n_rows. */
+void tg_gather_rows_f32(int64_t n, int64_t cols, const float *x, const int64_t *rows,
+                        float *out);
+void tg_gather_rows_f64(int64_t n, int64_t cols, const double *x, const int64_t *rows,
+                        double *out);
+void tg_scatter_add_rows_f32(int64_t n, int64_t cols, int64_t n_rows, const float *g,
+                             const int64_t *rows, float *dx);
+void tg_scatter_add_rows_f64(int64_t n, int64_t cols, int64_t n_rows, const double *g,
+                             const int64_t *rows, double *dx);
+
+/* pow_tensor.c: y (n,) = a ** b elementwise, a, b (n,); the backward gives da and db (each
+ * may be NULL) with torch's conventions at b == 0 and a == 0. */
+void tg_pow_tensor_f32(int64_t n, const float *a, const float *b, float *y);
+void tg_pow_tensor_f64(int64_t n, const double *a, const double *b, double *y);
+void tg_pow_tensor_backward_f32(int64_t n, const float *a, const float *b, const float *y,
+                                const float *g, float *da, float *db);
+void tg_pow_tensor_backward_f64(int64_t n, const double *a, const double *b, const double *y,
+                                const double *g, double *da, double *db);
+
 #endif

@@ -5,7 +5,7 @@ optim.py -> data/ -> training.py -> cli.py.
 
 Example::
 
-    from tinygrad_mnist import Tensor, no_grad, cat
+    from tinygrad_mnist import Tensor, no_grad, cat, stack
     import tinygrad_mnist.nn.functional as F
 """
 
@@ -37,7 +37,7 @@ from .draw import DotGraph, draw_dot  # noqa: E402
 from .grad_mode import is_grad_enabled, no_grad  # noqa: E402
 from .gradcheck import check_gradients, gradcheck  # noqa: E402
 from .scalar import Value  # noqa: E402
-from .tensor import Tensor, cat  # noqa: E402
+from .tensor import Tensor, cat, stack  # noqa: E402
 
 __all__ = [
     "DotGraph",
@@ -52,5 +52,6 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "set_backend",
+    "stack",
 ]
 __version__ = "0.1.0"

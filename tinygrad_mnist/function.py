@@ -7,6 +7,14 @@ An op is a subclass with two methods:
 will be needed, records the Function in the result's `_ctx` so that `Tensor.backward` can
 walk the graph. Inside forward/backward, `self.be` is the backend that runs the arrays
 (NumPy or C); autograd never imports a backend module itself.
+
+Saved arrays and in-place changes (as in PyTorch): apply() notes each input's version
+counter. Before an op's backward, Tensor.backward asks `stale_input` whether an input or the
+output whose array the op saved (in `saved`) was changed in place since, e.g. by an optimizer
+step between forward and backward, and raises instead of giving gradients of stale values.
+After its backward, an op that saved arrays drops them (`saved` becomes FREED) unless
+retain_graph=True. An op whose output may share its input's memory (reshape, transpose, basic
+slicing) sets `may_view`: such an output shares the input's version counter too.
 """
 
 from __future__ import annotations
@@ -23,13 +31,18 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
+FREED = object()  # what `saved` becomes once backward has used and dropped it
+
+
 class Function:
-    __slots__ = ("be", "parents", "needs_grad", "saved")
+    __slots__ = ("be", "parents", "needs_grad", "saved", "versions")
+    may_view = False
 
     be: ModuleType
     parents: tuple[Tensor, ...]
     needs_grad: tuple[bool, ...]
     saved: Any
+    versions: tuple[int, ...]
 
     def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -42,15 +55,37 @@ class Function:
         fn = cls()
         fn.be = backends.current()
         fn.needs_grad = needs = tuple([p.requires_grad for p in parents])
+        fn.saved = None
         data = fn.forward(*[p.data for p in parents], **kwargs)
         if type(data) is not np.ndarray:  # NumPy turns 0-d results into scalars
             data = np.asarray(data)
         out = _wrap(data)
+        if cls.may_view and np.may_share_memory(data, parents[0].data):
+            out._vbox = parents[0]._vbox  # a view: one version counter for both
         if True in needs and is_grad_enabled():
             fn.parents = parents
+            fn.versions = tuple([p._vbox[0] for p in parents])
             out.requires_grad = True
             out._ctx = fn
         return out
+
+    def saved_arrays(self) -> list[np.ndarray]:
+        """The arrays among `saved` (an array, or a tuple that holds some)."""
+        saved = self.saved
+        if type(saved) is np.ndarray:
+            return [saved]
+        if type(saved) is tuple:
+            return [x for x in saved if type(x) is np.ndarray]
+        return []
+
+    def stale_input(self, out: Tensor, arrays: list[np.ndarray]) -> Tensor | None:
+        """An input (or the output) whose saved array was changed in place since forward."""
+        for p, v in zip(self.parents, self.versions):
+            if p._vbox[0] != v and any(a is p.data for a in arrays):
+                return p
+        if out._vbox[0] != 0 and any(a is out.data for a in arrays):
+            return out
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

@@ -70,10 +70,10 @@ def check_gradients(
     r = np.random.default_rng(seed).standard_normal(out.shape)
 
     def scalar(y: Tensor) -> Tensor:
-        return y if y.size == 1 and y.ndim == 0 else (y * r).sum()
+        return y if y.numel() == 1 and y.ndim == 0 else (y * r).sum()
 
     scalar(out).backward()
-    analytic = [x.grad if x.grad is not None else np.zeros(x.shape) for x in xs]
+    analytic = [x.grad.data if x.grad is not None else np.zeros(x.shape) for x in xs]
 
     worst = (0, (), 0.0, 0.0, -1.0, -np.inf)  # input, index, analytic, numeric, error, score
     per_input = []

@@ -7,7 +7,7 @@ backend runs each parameter's whole update as one loop (one C call on the C back
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -17,24 +17,77 @@ from .tensor import Tensor
 
 
 class Optimizer:
-    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for p in self.params:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(
-                    f"{type(self).__name__}: parameters must be Tensors with requires_grad"
-                )
-            if not (p.data.flags.c_contiguous and p.data.flags.writeable):
-                p.data = np.ascontiguousarray(p.data).copy()  # updates happen in place
-        if not lr > 0 or not math.isfinite(lr):
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr}")
-        self.lr = float(lr)
+    """The base of SGD and Adam, shaped like torch.optim.Optimizer.
 
-    def zero_grad(self) -> None:
+    `params` is an iterable of Tensors, or of dicts {"params": [...], "lr": ..., ...} (one
+    parameter group each; a key left out takes the constructor's value). `param_groups` is
+    that list of dicts: set group["lr"] to change a learning rate, as in PyTorch. `lr` reads
+    the first group's rate and, when set, sets every group's.
+
+    step() updates each parameter's array in place under no_grad and bumps its version
+    counter, so a backward() through a graph built before the step raises (as in PyTorch)
+    instead of giving gradients of the old weights.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        items = list(params)
+        if not items:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = items if all(isinstance(g, dict) for g in items) else [{"params": items}]
+        self.param_groups: list[dict[str, Any]] = []
+        self.params: list[Tensor] = []  # every parameter, group after group
+        for group in groups:
+            if "params" not in group:
+                raise ValueError(f"{type(self).__name__}: a parameter group needs 'params'")
+            ps = group["params"]
+            ps = [ps] if isinstance(ps, Tensor) else list(ps)
+            for p in ps:
+                if not isinstance(p, Tensor) or not p.requires_grad:
+                    raise TypeError(
+                        f"{type(self).__name__}: parameters must be Tensors with requires_grad"
+                    )
+                if any(p is q for q in self.params):
+                    raise ValueError(f"{type(self).__name__}: a parameter appears twice")
+                if not (p.data.flags.c_contiguous and p.data.flags.writeable):
+                    p.data = np.ascontiguousarray(p.data).copy()  # updates happen in place
+                self.params.append(p)
+            full = {**defaults, **{k: v for k, v in group.items() if k != "params"}}
+            self._check_group(full)
+            self.param_groups.append({"params": ps, **full})
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        lr = group["lr"]
+        if not isinstance(lr, (int, float)) or not lr > 0 or not math.isfinite(lr):
+            raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr}")
+        group["lr"] = float(lr)
+
+    @property
+    def lr(self) -> float:
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.param_groups:
+            group["lr"] = float(value)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every gradient (set_to_none=False zeroes the .grad Tensors instead)."""
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    def _with_grads(self) -> Iterator[tuple[int, Tensor, np.ndarray, dict[str, Any]]]:
+        """(index among all params, param, its gradient array, its group) for each param
+        that has a gradient; bumps each one's version, as the caller updates it in place."""
+        i = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    yield i, p, p.grad.data, group
+                    p._vbox[0] += 1
+                i += 1
 
     def step(self) -> None:
         raise NotImplementedError
@@ -66,29 +119,49 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Any],
         lr: float,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
+        defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay}
+        super().__init__(params, {**defaults, "nesterov": nesterov})
+        self.buffers: list[np.ndarray | None] = []
+        for group in self.param_groups:
+            self.buffers += [
+                np.zeros_like(p.data) if group["momentum"] else None for p in group["params"]
+            ]
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        if group["momentum"] < 0 or group["weight_decay"] < 0:
             raise ValueError("SGD: momentum and weight_decay must be >= 0")
-        if nesterov and momentum <= 0:
+        if group["nesterov"] and group["momentum"] <= 0:
             raise ValueError("SGD: nesterov needs momentum > 0")
-        self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
-        self.buffers: list[np.ndarray | None] = [
-            np.zeros_like(p.data) if momentum else None for p in self.params
-        ]
+
+    @property
+    def momentum(self) -> float:
+        return self.param_groups[0]["momentum"]
+
+    @property
+    def weight_decay(self) -> float:
+        return self.param_groups[0]["weight_decay"]
+
+    @property
+    def nesterov(self) -> bool:
+        return self.param_groups[0]["nesterov"]
 
     def step(self) -> None:
         be = backends.current()
-        for p, buf in zip(self.params, self.buffers):
-            if p.grad is not None:
-                be.sgd_step(
-                    p.data, p.grad, buf, self.lr, self.momentum, self.weight_decay, self.nesterov
-                )
+        for i, p, g, group in self._with_grads():
+            buf = self.buffers[i]
+            if group["momentum"] and buf is None:  # momentum switched on after construction
+                buf = self.buffers[i] = np.zeros_like(p.data)
+            be.sgd_step(
+                p.data, g, buf if group["momentum"] else None, group["lr"], group["momentum"],
+                group["weight_decay"], group["nesterov"],
+            )  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "buffers": [b for b in self.buffers]}
@@ -103,29 +176,45 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Any],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or eps <= 0:
-            raise ValueError(f"Adam: need 0 <= betas < 1 and eps > 0, got {betas}, {eps}")
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.t = 0
 
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        betas, eps = group["betas"], group["eps"]
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or eps <= 0:
+            raise ValueError(f"Adam: need 0 <= betas < 1 and eps > 0, got {betas}, {eps}")
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        return self.param_groups[0]["betas"]
+
+    @property
+    def eps(self) -> float:
+        return self.param_groups[0]["eps"]
+
+    @property
+    def weight_decay(self) -> float:
+        return self.param_groups[0]["weight_decay"]
+
     def step(self) -> None:
         be = backends.current()
         self.t += 1
-        b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is not None:
-                be.adam_step(
-                    p.data, p.grad, m, v, self.lr, b1, b2, self.eps, self.weight_decay, self.t
-                )
+        for i, p, g, group in self._with_grads():
+            b1, b2 = group["betas"]
+            be.adam_step(
+                p.data, g, self.m[i], self.v[i], group["lr"], b1, b2, group["eps"],
+                group["weight_decay"], self.t,
+            )  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "t": self.t, "m": list(self.m), "v": list(self.v)}

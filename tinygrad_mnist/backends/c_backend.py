@@ -386,11 +386,43 @@ def neg(a: np.ndarray) -> np.ndarray:
     return _map("neg", a)
 
 
-def pow(a: np.ndarray, p: float) -> np.ndarray:  # noqa: A001 - the op's name
-    """a ** p for a Python-number exponent p."""
+def pow(a: np.ndarray, p: float | np.ndarray) -> np.ndarray:  # noqa: A001 - the op's name
+    """a ** p, computed directly: p a Python number, or an array of a's shape and dtype."""
+    if isinstance(p, np.ndarray):
+        k = _kernels("pow", a, p)
+        _same_shape("pow", a, p)
+        out = np.empty(a.shape, k.dtype)
+        if out.size:
+            ct = k.ctype
+            k.pow_tensor(a.size, _buf(ct, _contig(a)), _buf(ct, _contig(p)), _buf(ct, out))
+        return out
     if not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
+        raise TypeError(f"pow: the exponent must be a number or an array, got {type(p).__name__}")
     return _map("pow", a, float(p))
+
+
+def pow_backward(
+    a: np.ndarray,
+    b: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray,
+    need_a: bool = True,
+    need_b: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(da, db) of y = a ** b, all one shape; torch's conventions at b == 0 and a == 0."""
+    k = _kernels("pow_backward", a, b, y, dy)
+    for x in (b, y, dy):
+        _same_shape("pow_backward", a, x)
+    da = np.empty(a.shape, k.dtype) if need_a else None
+    db = np.empty(a.shape, k.dtype) if need_b else None
+    if a.size and (need_a or need_b):
+        ct = k.ctype
+        k.pow_tensor_backward(
+            a.size, _buf(ct, _contig(a)), _buf(ct, _contig(b)), _buf(ct, _contig(y)),
+            _buf(ct, _contig(dy)), _NULL if da is None else _buf(ct, da),
+            _NULL if db is None else _buf(ct, db),
+        )  # fmt: skip
+    return da, db
 
 
 def exp(a: np.ndarray) -> np.ndarray:
@@ -505,6 +537,112 @@ def sum(  # noqa: A001 - the op's name
     if keepdims:
         return x
     return x.reshape(tuple(d for i, d in enumerate(a.shape) if i not in axes))
+
+
+def _axis_split(op: str, shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
+    """(outer, n, inner) of a C-contiguous array of `shape` seen along `axis`."""
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}") from None
+    if not -len(shape) <= ax < len(shape):
+        raise ValueError(f"{op}: axis {axis} is out of range for shape {shape}")
+    ax %= len(shape)
+    return math.prod(shape[:ax]), shape[ax], math.prod(shape[ax + 1 :])
+
+
+def _extreme_dim(op: str, kernel: str, a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    k = _kernels(op, a)
+    outer, n, inner = _axis_split(op, a.shape, axis)
+    if n == 0:
+        raise ValueError(f"{op}: axis {axis} of shape {a.shape} is empty: no {op[:3]}imum")
+    ax = axis % a.ndim
+    kept = a.shape[:ax] + (1,) + a.shape[ax + 1 :]
+    values = np.empty(kept, k.dtype)
+    indices = np.empty(kept, np.int64)
+    if values.size:
+        ct = k.ctype
+        getattr(k, kernel)(
+            outer, n, inner, _buf(ct, _contig(a)), _buf(ct, values), _buf("int64_t[]", indices)
+        )
+    return values, indices
+
+
+def max_dim(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, indices) of the largest element along axis, kept as size 1 (first of ties,
+    NaN largest)."""
+    return _extreme_dim("max_dim", "argmax", a, axis)
+
+
+def min_dim(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, indices) of the smallest element along axis, as max_dim."""
+    return _extreme_dim("min_dim", "argmin", a, axis)
+
+
+def select_dim_backward(
+    indices: np.ndarray, dy: np.ndarray, shape: tuple[int, ...], axis: int
+) -> np.ndarray:
+    """dx of shape `shape`: dy put at indices along axis, 0 elsewhere."""
+    k = _kernels("select_dim_backward", dy)
+    outer, n, inner = _axis_split("select_dim_backward", tuple(shape), axis)
+    if dy.size != outer * inner or indices.shape != dy.shape:
+        raise ValueError(
+            f"select_dim_backward: dy {dy.shape} and indices {indices.shape} do not fit "
+            f"shape {tuple(shape)} along axis {axis}"
+        )
+    idx = _contig(np.asarray(indices, dtype=np.int64))
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"select_dim_backward: indices must lie in [0, {n})")
+    dx = np.empty(shape, k.dtype)
+    if dx.size:
+        ct = k.ctype
+        k.select_dim_backward(
+            outer, n, inner, _buf("int64_t[]", idx), _buf(ct, _contig(dy)), _buf(ct, dx)
+        )
+    return dx
+
+
+# ---------------------------------------------------------------- gather and scatter-add
+def _row_numbers(op: str, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """rows as a C-contiguous int64 (n,) array with every entry in [0, n_rows), or ValueError
+    (the kernels index memory with them, so they are checked here)."""
+    if not isinstance(rows, np.ndarray) or rows.ndim != 1 or rows.dtype.kind not in "iu":
+        raise ValueError(f"{op}: rows must be a 1-D integer array")
+    rows = _contig(rows.astype(np.int64, copy=False))
+    if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
+        raise ValueError(f"{op}: rows must lie in [0, {n_rows}), got {rows.min()}..{rows.max()}")
+    return rows
+
+
+def gather_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """x[rows]: x (n_rows, cols), rows (n,) in [0, n_rows) -> (n, cols)."""
+    k = _kernels("gather_rows", x)
+    if x.ndim != 2:
+        raise ValueError(f"gather_rows: x must be 2-D (rows, cols), got shape {x.shape}")
+    rows = _row_numbers("gather_rows", rows, x.shape[0])
+    out = np.empty((rows.size, x.shape[1]), k.dtype)
+    if out.size:
+        ct = k.ctype
+        k.gather_rows(
+            rows.size, x.shape[1], _buf(ct, _contig(x)), _buf("int64_t[]", rows), _buf(ct, out)
+        )
+    return out
+
+
+def scatter_add_rows(g: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """dx (n_rows, cols) with dx[rows[j]] += g[j]: the backward of gather_rows."""
+    k = _kernels("scatter_add_rows", g)
+    rows = _row_numbers("scatter_add_rows", rows, n_rows)
+    if g.ndim != 2 or g.shape[0] != rows.size:
+        raise ValueError(f"scatter_add_rows: g must be ({rows.size}, cols), got {g.shape}")
+    dx = np.empty((operator.index(n_rows), g.shape[1]), k.dtype)
+    if dx.size:
+        ct = k.ctype
+        k.scatter_add_rows(
+            rows.size, g.shape[1], n_rows, _buf(ct, _contig(g)), _buf("int64_t[]", rows),
+            _buf(ct, dx),
+        )  # fmt: skip
+    return dx
 
 
 # ---------------------------------------------------------------- softmax over the last axis

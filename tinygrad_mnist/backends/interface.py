@@ -8,11 +8,17 @@ with it. All arrays are float32 or float64 (one dtype per call); labels are inte
   linear(x, w, b, activation, slope)      act(x @ w.T + b): x (B,in) w (out,in) b (out,)|None
   linear_backward(x, w, y, dy, activation, slope, need_dx) -> (dx|None, dw, db)
   add, sub, mul, div(a, b)                NumPy broadcasting
-  neg(a), pow(a, p), exp(a), log(a)       p a Python number
+  neg(a), exp(a), log(a)
+  pow(a, p)                               p a Python number or an array of a's shape
+  pow_backward(a, b, y, dy, need_a, need_b) -> (da|None, db|None)    all of one shape
   sigmoid, tanh, relu, leaky_relu(a[, slope])
   sigmoid_backward(y, dy), tanh_backward(y, dy)        from the output y
   relu_backward(x, dy), leaky_relu_backward(x, dy, slope)
   sum(a, axis, keepdims)                  axis an int, a tuple or None (all)
+  max_dim(a, axis), min_dim(a, axis) -> (values, int64 indices), both size 1 along axis
+  select_dim_backward(indices, dy, shape, axis) -> dx: dy at indices along axis, else 0
+  gather_rows(x (R,C), rows (n,)) -> x[rows] (n,C)
+  scatter_add_rows(g (n,C), rows (n,), R) -> dx (R,C), dx[rows[j]] += g[j]
   softmax(a), log_softmax(a)              over the last axis, max-shifted
   softmax_backward(y, dy), log_softmax_backward(y, dy)
   cross_entropy(logits (B,C), labels (B,)) -> (mean loss 0-d, dlogits (B,C))
@@ -34,6 +40,7 @@ PRIMITIVES = (
     "div",
     "neg",
     "pow",
+    "pow_backward",
     "exp",
     "log",
     "sigmoid",
@@ -45,6 +52,11 @@ PRIMITIVES = (
     "leaky_relu",
     "leaky_relu_backward",
     "sum",
+    "max_dim",
+    "min_dim",
+    "select_dim_backward",
+    "gather_rows",
+    "scatter_add_rows",
     "softmax",
     "softmax_backward",
     "log_softmax",

@@ -105,9 +105,33 @@ def neg(a: np.ndarray) -> np.ndarray:
     return -a
 
 
-def pow(a: np.ndarray, p: float) -> np.ndarray:  # noqa: A001 - the op's name
-    """a ** p for a Python-number exponent p."""
+def pow(a: np.ndarray, p: float | np.ndarray) -> np.ndarray:  # noqa: A001 - the op's name
+    """a ** p, computed directly: p a Python number, or an array of a's shape and dtype."""
+    if isinstance(p, np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-2) ** 0.5 = NaN
+            return np.power(a, p)
     return a ** a.dtype.type(p)
+
+
+def pow_backward(
+    a: np.ndarray,
+    b: np.ndarray,
+    y: np.ndarray,
+    dy: np.ndarray,
+    need_a: bool = True,
+    need_b: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(da, db) of y = a ** b (all one shape), with torch's conventions where 0 * inf arises:
+
+    da = dy b a^(b-1), 0 where b == 0;   db = dy y log a, 0 where a == 0 and b >= 0.
+    """
+    da = db = None
+    with np.errstate(all="ignore"):  # the masked-out entries may be inf or NaN
+        if need_a:
+            da = np.where(b == 0, 0, dy * b * np.power(a, b - 1)).astype(a.dtype, copy=False)
+        if need_b:
+            db = np.where((a == 0) & (b >= 0), 0, dy * y * np.log(a)).astype(a.dtype, copy=False)
+    return da, db
 
 
 def exp(a: np.ndarray) -> np.ndarray:
@@ -164,6 +188,41 @@ def sum(
 ) -> np.ndarray:  # noqa: A001
     """Sum over the given axes (all when None); always returns an array, 0-d for a full sum."""
     return np.asarray(np.sum(a, axis=axis, keepdims=keepdims), dtype=a.dtype)
+
+
+def max_dim(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, indices) of the largest element along axis (size >= 1), both kept as size 1
+    there; the first of equal values, and a NaN counts as the largest (as np.argmax)."""
+    idx = np.argmax(a, axis=axis, keepdims=True)
+    return np.take_along_axis(a, idx, axis), idx.astype(np.int64, copy=False)
+
+
+def min_dim(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, indices) of the smallest element along axis, as max_dim."""
+    idx = np.argmin(a, axis=axis, keepdims=True)
+    return np.take_along_axis(a, idx, axis), idx.astype(np.int64, copy=False)
+
+
+def select_dim_backward(
+    indices: np.ndarray, dy: np.ndarray, shape: tuple[int, ...], axis: int
+) -> np.ndarray:
+    """dx of shape `shape`: dy (size 1 along axis) put at indices along axis, 0 elsewhere."""
+    dx = np.zeros(shape, dtype=dy.dtype)
+    np.put_along_axis(dx, indices, dy, axis)
+    return dx
+
+
+# ---------------------------------------------------------------- gather and scatter-add
+def gather_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """x[rows]: x (n_rows, cols), rows (n,) int64 in [0, n_rows) -> (n, cols)."""
+    return x[rows]
+
+
+def scatter_add_rows(g: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """The backward of gather_rows: dx (n_rows, cols) with dx[rows[j]] += g[j] (repeats add)."""
+    dx = np.zeros((n_rows, g.shape[1]), dtype=g.dtype)
+    np.add.at(dx, rows, g)
+    return dx
 
 
 # ---------------------------------------------------------------- softmax over the last axis

@@ -2,9 +2,13 @@
 
 mse_loss(pred, target)             mean((pred - target)^2)
 binary_cross_entropy(p, target)    mean(-(t log p + (1 - t) log(1 - p))), p clamped to [eps, 1-eps]
+binary_cross_entropy_with_logits   the same from logits, computed stably
 cross_entropy(logits, labels)      mean over the batch of -log softmax(logits)[label], fused
 nll_loss(log_probs, labels)        mean over the batch of -log_probs[label]
 linear(x, w, b, activation)        act(x @ w^T + b) as one fused op
+Every loss takes reduction= 'mean' (the default), 'sum' or 'none', as in torch; cross_entropy
+and nll_loss also take weight= and ignore_index=, cross_entropy label_smoothing= and
+probability targets.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 
 from ..backends.numpy_backend import ACTIVATIONS  # the one list (C: enum tg_activation)
 from ..ops.linear import Linear
-from ..ops.losses import CrossEntropy, NLLLoss
+from ..ops.losses import BCEWithLogits, CrossEntropy
 from ..tensor import Tensor
 
 
@@ -32,6 +36,8 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.1) -> Tensor:
+    """x where x > 0, else negative_slope * x. The default slope is the course's 0.1
+    (LeakyReLU = max(0.1x, x)); torch's default is 0.01: pass negative_slope=0.01 for it."""
     return x.leaky_relu(negative_slope)
 
 
@@ -79,6 +85,24 @@ def linear(
     return Linear.apply(x, weight, bias, activation=act, slope=float(negative_slope))
 
 
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str, what: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{what}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _check_reduction(reduction: str, what: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{what}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
 def _labels(labels: Any) -> np.ndarray:
     """Class labels as an int64 array; float labels must be whole numbers."""
     arr = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
@@ -93,26 +117,157 @@ def _labels(labels: Any) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
-def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
-    """Mean cross-entropy of logits (B, C) against integer labels (B,): a 0-d Tensor."""
-    return CrossEntropy.apply(logits._float(), labels=_labels(labels))
+def _class_weights(weight: Any, n_classes: int, dtype: np.dtype, what: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    if w.shape != (n_classes,):
+        raise ValueError(f"{what}: weight must have shape ({n_classes},), got {w.shape}")
+    return w
 
 
-def nll_loss(log_probs: Tensor, labels: Any) -> Tensor:
-    """Mean negative log-likelihood of log-probabilities (B, C) at labels (B,)."""
-    return NLLLoss.apply(log_probs._float(), labels=_labels(labels))
+def cross_entropy(
+    logits: Tensor,
+    labels: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy of logits (N, C) or (N, C, d...) against labels, as torch's.
+
+    labels are class indices (N,) / (N, d...), or probabilities of the logits' shape (soft
+    targets). `weight` (C,) weighs each class; labels equal to `ignore_index` count for
+    nothing; `label_smoothing` mixes the target with the uniform distribution. With none of
+    the options it is one fused op (one backend pass forward, dz = (softmax(z) - onehot) / N).
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    logits = logits._float()
+    if logits.ndim == 1:  # one sample of C logits
+        target = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+        if target.dtype.kind == "f" and target.shape == logits.shape:
+            t = labels if isinstance(labels, Tensor) else Tensor(labels, dtype=logits.dtype)
+            one = t.unsqueeze(0)
+        else:
+            one = _labels(labels).reshape(1)
+        out = cross_entropy(
+            logits.unsqueeze(0), one, weight, ignore_index, reduction, label_smoothing
+        )
+        return out.reshape(()) if reduction == "none" else out
+    if logits.ndim < 2:
+        raise ValueError(
+            f"cross_entropy: logits must be (N, C) or (N, C, d...), got {logits.shape}"
+        )
+    n_classes = logits.shape[1]
+    w = _class_weights(weight, n_classes, logits.dtype, "cross_entropy")
+    target = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if target.dtype.kind == "f" and target.shape == logits.shape:  # probabilities
+        return _soft_cross_entropy(logits, labels, w, reduction, label_smoothing)
+    y = _labels(labels)
+    if (
+        w is None and reduction == "mean" and label_smoothing == 0 and logits.ndim == 2
+        and not np.any(y == ignore_index)
+    ):  # fmt: skip
+        return CrossEntropy.apply(logits, labels=y)
+    logp = logits.log_softmax(1)
+    nll = nll_loss(logp, y, w, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    # torch's smoothing term: -sum_c w_c logp_c per sample, normalised like the nll term
+    keep = y != ignore_index
+    shape = [1] * logp.ndim
+    shape[1] = n_classes
+    lp = logp if w is None else logp * w.reshape(shape)
+    smooth = -(lp.sum(1) * keep.astype(logp.dtype))
+    if reduction == "mean":
+        denom = float(w[y[keep]].sum()) if w is not None else float(keep.sum())
+        smooth = smooth.sum() * (1.0 / denom if denom else float("nan"))
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
-def mse_loss(pred: Tensor, target: Any) -> Tensor:
-    """Mean squared error over all elements; pred and target must have the same shape."""
+def _soft_cross_entropy(
+    logits: Tensor, target: Any, w: np.ndarray | None, reduction: str, smoothing: float
+) -> Tensor:
+    """-sum_c w_c t_c log softmax(z)_c per sample: cross-entropy against probabilities."""
+    t = target if isinstance(target, Tensor) else Tensor(target, dtype=logits.dtype)
+    t = t.to(logits.dtype)
+    n_classes = logits.shape[1]
+    if smoothing:
+        t = t * (1 - smoothing) + smoothing / n_classes
+    prod = logits.log_softmax(1) * t
+    if w is not None:
+        shape = [1] * logits.ndim
+        shape[1] = n_classes
+        prod = prod * w.reshape(shape)
+    per_sample = -prod.sum(1)
+    return _reduce(per_sample, reduction, "cross_entropy")
+
+
+def nll_loss(
+    log_probs: Tensor,
+    labels: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C) or (N, C, d...) at labels (N, d...).
+
+    Per sample: -w[y] log_probs[y] (0 where y == ignore_index). 'mean' divides the sum by the
+    total weight of the counted samples, as torch does (by their number without `weight`).
+    The pick is a gather (x[rows, labels]); its backward is a scatter-add.
+    """
+    _check_reduction(reduction, "nll_loss")
+    x = log_probs._float()
+    y = _labels(labels)
+    if x.ndim == 1:
+        return nll_loss(x.unsqueeze(0), y.reshape(1), weight, ignore_index, reduction).reshape(())
+    if x.ndim < 2:
+        raise ValueError(f"nll_loss: log_probs must be (N, C) or (N, C, d...), got {x.shape}")
+    n_classes = x.shape[1]
+    want = (x.shape[0],) + x.shape[2:]
+    if y.shape != want:
+        raise ValueError(
+            f"nll_loss: labels must have shape {want} for input {x.shape}, got {y.shape}"
+        )
+    keep = y != ignore_index
+    if np.any(keep & ((y < 0) | (y >= n_classes))):
+        bad = y[keep & ((y < 0) | (y >= n_classes))].flat[0]
+        raise ValueError(f"nll_loss: labels must lie in [0, {n_classes}), got {bad}")
+    w = _class_weights(weight, n_classes, x.dtype, "nll_loss")
+    safe = np.where(keep, y, 0).reshape(-1)
+    # (N, C, d...) -> rows of C: the class axis last, everything else flattened
+    rows = x if x.ndim == 2 else x.permute(0, *range(2, x.ndim), 1).reshape(-1, n_classes)
+    picked = rows[np.arange(safe.size), safe]
+    scale = keep.reshape(-1).astype(x.dtype)
+    if w is not None:
+        scale = scale * w[safe]
+    per_sample = (-(picked * scale)).reshape(*want)
+    if reduction == "none":
+        return per_sample
+    total = per_sample.sum()
+    if reduction == "sum":
+        return total
+    denom = float(scale.sum())
+    return total * (1.0 / denom if denom else float("nan"))
+
+
+def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(pred - target)^2, averaged ('mean'), summed ('sum') or per element ('none')."""
     t = target if isinstance(target, Tensor) else Tensor(target, dtype=pred.dtype)
     if t.shape != pred.shape:
         raise ValueError(f"mse_loss: pred shape {pred.shape} != target shape {t.shape}")
-    return ((pred - t) ** 2).mean()
+    _check_reduction(reduction, "mse_loss")
+    return _reduce((pred - t) ** 2, reduction, "mse_loss")
 
 
-def binary_cross_entropy(prob: Tensor, target: Any, eps: float = 1e-7) -> Tensor:
-    """Mean over all elements of -(t log p + (1 - t) log(1 - p)).
+def binary_cross_entropy(
+    prob: Tensor, target: Any, weight: Any = None, reduction: str = "mean", eps: float = 1e-7
+) -> Tensor:
+    """-w (t log p + (1 - t) log(1 - p)) per element, then the reduction.
 
     p is clamped to [eps, 1 - eps] first so that log never sees 0 (PyTorch clamps the log
     at -100 instead; the effect is the same: a finite loss for a confident wrong answer).
@@ -122,5 +277,39 @@ def binary_cross_entropy(prob: Tensor, target: Any, eps: float = 1e-7) -> Tensor
         raise ValueError(f"binary_cross_entropy: prob shape {prob.shape} != target shape {t.shape}")
     if np.any((prob.data < 0) | (prob.data > 1)):
         raise ValueError("binary_cross_entropy: prob must lie in [0, 1] (apply sigmoid first)")
+    _check_reduction(reduction, "binary_cross_entropy")
     p = prob.clamp(eps, 1 - eps)
-    return -(t * p.log() + (1 - t) * (1 - p).log()).mean()
+    loss = -(t * p.log() + (1 - t) * (1 - p).log())
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """binary_cross_entropy(sigmoid(z), t) computed stably from the logits z, as torch's:
+
+    per element  -w [pw t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))], where
+    log sigmoid(z) = -softplus(-z) never overflows. pos_weight pw weighs the positives.
+    """
+    z = logits._float()
+    t = target if isinstance(target, Tensor) else Tensor(target, dtype=z.dtype)
+    if t.shape != z.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits shape {z.shape} != target shape {t.shape}"
+        )
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    z, t = z._pair(t)
+    if pos_weight is None:
+        loss = BCEWithLogits.apply(z, t)
+    else:
+        pw = pos_weight if isinstance(pos_weight, Tensor) else Tensor(pos_weight, dtype=z.dtype)
+        loss = BCEWithLogits.apply(z, t, pw.to(z.dtype))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

@@ -13,7 +13,8 @@ from .module import Module
 class Linear(Module):
     """Linear(in_features, out_features, bias=True, init="kaiming", activation="relu").
 
-    x (B, in) -> (B, out). `init` is "kaiming" (He uniform, the default, for ReLU nets) or
+    x (B, in) -> (B, out); as in torch, x may also be (in,) -> (out,) or (..., in) -> (..., out).
+    `init` is "kaiming" (He uniform, the default, for ReLU nets) or
     "xavier" (Glorot uniform); `activation` names the nonlinearity that follows, which sets
     the init's gain. `seed` or `rng` makes the init reproducible.
     """
@@ -46,20 +47,29 @@ class Linear(Module):
             self.bias = Tensor(b, requires_grad=True, dtype=dt)
 
     def forward(self, x: Tensor, activation: str | None = None, negative_slope: float = 0.1):
-        """x (B, in) -> act(x @ w^T + b) (B, out) as one fused op; a fusing Sequential passes
-        the next layer's activation in."""
-        return F.linear(self._rows(x), self.weight, self.bias, activation, negative_slope)
+        """x (..., in) -> act(x @ w^T + b) (..., out) as one fused op; a fusing Sequential
+        passes the next layer's activation in. The fused op works on rows (B, in): other
+        shapes are reshaped to it and back, as torch's Linear accepts them."""
+        y = F.linear(self._rows(x), self.weight, self.bias, activation, negative_slope)
+        return self._unrows(y, x)
 
     def forward_unfused(self, x: Tensor) -> Tensor:
         """x @ w^T + b with every op its own Function (Transpose, MatMul, Add): the same
         numbers as forward(x), the graph the course draws."""
         z = self._rows(x) @ self.weight.T
-        return z if self.bias is None else z + self.bias
+        return self._unrows(z if self.bias is None else z + self.bias, x)
 
     def _rows(self, x: Tensor) -> Tensor:
-        if x.ndim != 2:
-            x = x.reshape(-1, self.in_features) if x.ndim == 1 else x.flatten(1)
-        return x
+        """(..., in) as (B, in)."""
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
+            )
+        return x if x.ndim == 2 else x.reshape(-1, self.in_features)
+
+    def _unrows(self, y: Tensor, x: Tensor) -> Tensor:
+        """(B, out) back to (..., out), the leading shape of the input x."""
+        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -86,6 +86,7 @@ class Module:
                 raise ValueError(f"load_state_dict: {name} contains NaN or Inf")
         for name, p in params.items():
             p.data[...] = state[name]
+            p._vbox[0] += 1  # an in-place change: a graph built before it can no longer backward
 
     def __repr__(self) -> str:
         kids = [f"  ({n}): {repr(c)}".replace("\n", "\n  ") for n, c in self.children()]

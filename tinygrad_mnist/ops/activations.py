@@ -66,6 +66,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    # The default slope is the course's 0.1 (LeakyReLU = max(0.1x, x)); torch's default is
+    # 0.01. Any negative_slope works, as in torch (negative or above 1 included).
     def forward(self, x: np.ndarray, slope: float = 0.1) -> np.ndarray:
         self.saved = (x, slope)
         return self.be.leaky_relu(x, slope)

@@ -5,8 +5,12 @@ Chain rule for out = f(a, b), then `unbroadcast` sums each gradient back to its 
     a - b:  da = g          db = -g
     a * b:  da = g b        db = g a
     a / b:  da = g / b      db = -g a / b^2
-    a ** p: da = g p a^(p-1)            (p a Python number)
+    a ** p: da = g p a^(p-1)            (p a Python number; 0 when p = 0, as torch)
+    a ** b: da = g b a^(b-1)            (0 where b = 0)
+            db = g a^b log a            (0 where a = 0 and b >= 0; NaN for a < 0, as torch)
     -a:     da = -g
+Powers are computed directly by the backend (pow(a, b)), never as exp(b log a), so negative
+bases with integer exponents and 0 ** 0 = 1 come out right.
 """
 
 from __future__ import annotations
@@ -82,4 +86,27 @@ class Pow(Function):
         be = self.be
         if p == 2:  # the common square: 2 a g, without a pow call
             return (be.mul(be.mul(g, a), np.asarray(2, a.dtype)),)
+        if p == 0:  # a constant 1: no gradient, even at a = 0 where p a^(p-1) is 0 * inf
+            return (np.zeros_like(g),)
         return (be.mul(g, be.mul(np.asarray(p, a.dtype), be.pow(a, p - 1))),)
+
+
+class PowTensor(Function):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        a_full, b_full = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+        y = self.be.pow(a_full, b_full)
+        self.saved = (a, b, y)
+        return y
+
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        a, b, y = self.saved
+        shape = y.shape
+        da, db = self.be.pow_backward(
+            np.broadcast_to(a, shape), np.broadcast_to(b, shape), y, g,
+            self.needs_grad[0], self.needs_grad[1],
+        )  # fmt: skip
+        return (
+            None if da is None else unbroadcast(self.be, da, a.shape),
+            None if db is None else unbroadcast(self.be, db, b.shape),
+        )
