@@ -39,7 +39,7 @@ def loss_and_grads(model: nn.MLP, xb, yb, backend: str) -> list:
         model.zero_grad()
         loss = F.cross_entropy(model(xb), yb)
         loss.backward()
-    return [loss.item()] + [np.array(getattr(p.grad, "data", p.grad)) for p in model.parameters()]
+    return [loss.item()] + [p.grad.numpy().copy() for p in model.parameters()]
 
 
 def train(backend: str) -> tuple[list[float], float]:  # loss of every step, samples/s

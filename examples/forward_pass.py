@@ -65,7 +65,7 @@ show("db1", b1.grad)
 
 with no_grad():  # the update itself is not part of the graph
     for p in params:
-        p.data -= args.lr * p.grad
+        p -= args.lr * p.grad  # in place, as in PyTorch: p stays the same leaf
         p.zero_grad()
 
 new_loss = forward(verbose=False)

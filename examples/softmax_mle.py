@@ -47,8 +47,8 @@ for step in range(101):
     b.zero_grad()
     loss.backward()
     with no_grad():
-        W.data -= 0.5 * np.asarray(getattr(W.grad, "data", W.grad))
-        b.data -= 0.5 * np.asarray(getattr(b.grad, "data", b.grad))
+        W -= 0.5 * W.grad  # gradient descent, in place
+        b -= 0.5 * b.grad
     if step % 25 == 0:
         print(
             f"step {step:3d}  cross-entropy {loss.item():.4f}  likelihood^(1/N) "

@@ -116,6 +116,7 @@ def test_compare_backends_without_the_c_backend_says_so(tmp_path: Path, mnist_di
     )
     proc = run_example("compare_backends.py", tmp_path, PYTHONPATH=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "the 'c' backend is not available (no compiled kernels)" in proc.stdout
+    assert "the 'c' backend is not available" in proc.stdout
+    assert "no compiled kernels" in proc.stdout
     assert "comparing the backends needs it." in proc.stdout
     assert "numpy alone:" in proc.stdout and "samples/s" in proc.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -90,6 +91,13 @@ def test_sequential_fuses_only_a_linear_followed_by_an_activation():
 def test_environment_variable_switches_fusion(value, expected):
     code = "from tinygrad_mnist import nn; print(nn.MLP([4, 3, 2]).fuse)"
     env = dict(os.environ, **{FUSE_ENV: value})
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    # outside the checkout, so the installed package (with its C kernels) is imported
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == expected

@@ -156,6 +156,7 @@ def test_c_kernels_cap_the_thread_count_themselves():
             text=True,
             env={**os.environ, "TINYGRAD_NUM_THREADS": value},
             timeout=60,
+            cwd=tempfile.gettempdir(),  # the installed package, not the checkout
         )
         assert out.stdout.strip() == want, out.stderr
     out = subprocess.run(
@@ -168,6 +169,7 @@ def test_c_kernels_cap_the_thread_count_themselves():
         text=True,
         env={**os.environ, "TINYGRAD_NUM_THREADS": "99999999999"},
         timeout=60,
+        cwd=tempfile.gettempdir(),
     )
     assert out.stdout.strip() in ("1", "256"), out.stderr  # not a wrapped int
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import zipfile
@@ -112,7 +113,9 @@ def test_kill_9_during_a_save_leaves_no_temporary_after_the_next_save(tmp_path):
         "atomic_file.os.fsync = stall\n"
         f"atomic_file.write_bytes_atomic({str(path)!r}, b'n' * 100000)\n"
     )
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir()
+    )
     try:
         assert child.stdout.readline().strip() == "writing"
         os.kill(child.pid, signal.SIGKILL)

@@ -250,7 +250,7 @@ def test_linear_takes_1d_and_nd_inputs_like_torch(backend_name):
     np.testing.assert_allclose(v.data, want[0, 0], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="in_features=4"):
         lin(Tensor(np.ones((2, 2, 5))))
-    with pytest.raises(ValueError, match=r"weight \(out, in\)"):
+    with pytest.raises(ValueError, match="in_features=4"):
         lin(Tensor(np.ones((2, 5))))
 
 

@@ -31,6 +31,7 @@ class Linear(Function):
     ) -> np.ndarray:
         y = self.be.linear(x, w, b, activation, slope)
         self.saved = (x, w, y, activation, slope)
+        self.activation = activation  # kept for draw_dot after backward has freed `saved`
         return y
 
     def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
@@ -40,7 +41,7 @@ class Linear(Function):
 
     def graph_label(self) -> str:
         """How draw_dot names this node: "linear+sigmoid" and the parts it fuses."""
-        activation = self.saved[3]
+        activation = self.activation
         parts = ["x @ w^T"] + (["+ b"] if len(self.needs_grad) == 3 else [])
         if activation != "none":
             parts.append(activation)
