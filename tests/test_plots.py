@@ -270,6 +270,7 @@ def test_plot_command_finds_metrics_next_to_model(
     assert (tmp_path / "b" / "curves.png").is_file()
 
 
+@requires_plot_extra
 def test_plot_command_bad_inputs_are_one_line_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

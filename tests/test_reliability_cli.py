@@ -32,8 +32,13 @@ from tinygrad_mnist.training import (
     train,
 )
 
-PIL = pytest.importorskip("PIL")
-from PIL import Image  # noqa: E402
+try:  # Pillow comes with the plot extra; only the image tests below need it
+    from PIL import Image
+except ImportError:
+    Image = None
+needs_pillow = pytest.mark.skipif(
+    Image is None, reason='needs Pillow (the plot extra): pip install ".[test,plot]"'
+)
 
 from tinygrad_mnist.digit_render import (  # noqa: E402
     ImageInputError,
@@ -455,12 +460,14 @@ def bar_image(height: int, width: int) -> np.ndarray:
     return img
 
 
+@needs_pillow
 def test_a_long_strip_is_refused_without_padding_it(tmp_path):
     Image.fromarray(bar_image(28, 40_000)).save(tmp_path / "strip.png")
     with pytest.raises(ImageInputError, match=r"40000 x 28 pixels, more than 10 times"):
         load_digit_image(tmp_path / "strip.png")
 
 
+@needs_pillow
 def test_memory_for_a_wide_image_is_bounded_by_the_output():
     gray = bar_image(280, 2000)  # 560 KB; padding it to 2000 x 2000 first would take 4 MB
     tracemalloc.start()
@@ -474,6 +481,7 @@ def test_memory_for_a_wide_image_is_bounded_by_the_output():
     assert pixels[:10].max() == 0 and pixels[18:].max() == 0
 
 
+@needs_pillow
 def test_a_16_bit_png_is_rescaled_not_clipped(tmp_path):
     img = np.full((40, 40), 65535, np.uint16)  # white paper
     img[5:35, 15:25] = 32768  # mid-gray ink: 50%, clipping would make it white (no ink)
@@ -482,6 +490,7 @@ def test_a_16_bit_png_is_rescaled_not_clipped(tmp_path):
     assert gray[0, 0] == 255 and abs(int(gray[20, 20]) - 128) <= 1
 
 
+@needs_pillow
 def test_a_float_tiff_is_rescaled_not_clipped(tmp_path):
     img = np.ones((40, 40), np.float32)
     img[5:35, 15:25] = 0.25
@@ -490,12 +499,14 @@ def test_a_float_tiff_is_rescaled_not_clipped(tmp_path):
     assert gray[0, 0] == 255 and abs(int(gray[20, 20]) - 64) <= 1
 
 
+@needs_pillow
 def test_a_blank_image_is_refused(tmp_path):
     Image.fromarray(np.full((40, 40), 200, np.uint8)).save(tmp_path / "blank.png")
     with pytest.raises(ImageInputError, match=r"blank\.png: image is blank"):
         load_digit_image(tmp_path / "blank.png")
 
 
+@needs_pillow
 def test_an_animated_gif_is_refused(tmp_path):
     blank = Image.fromarray(np.zeros((40, 40), np.uint8))
     digit = Image.fromarray(bar_image(40, 40))
