@@ -1104,8 +1104,8 @@ static void test_adam(void) {
 
 /* tg_fma_peak_gflops_f32 (fma_peak.c) is a measurement, not a formula: the sanity checks are
  * that every ISA path gives a positive, finite rate below anything a core can do (10 TFLOP/s),
- * and that seconds = 0 still times one block. A loop the compiler had dropped would report an
- * absurd rate (or zero) and fail the upper bound. */
+ * and that seconds = 0 still times a few blocks. A loop the compiler had dropped would report
+ * an absurd rate (or zero) and fail the bounds. */
 static void test_fma_peak(void) {
     group_t g;
     group_begin(&g, "fma peak f32");
