@@ -57,22 +57,28 @@ static int64_t fma_loop_generic(int64_t iters) {
 /* ---------------------------------------------------------------- x86: AVX2, AVX-512 ---- */
 #if TG_GEMM_X86
 /* 12 chains of 8 floats: 12 accumulators + m = 13 of the 16 ymm registers. The chains are
- * named variables (an array of vectors may live in memory at -O2), written by CHAINS12. */
-#define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+ * named variables, written out (an array of vectors may live in memory at -O2). */
 __attribute__((target("avx2,fma"))) static int64_t fma_loop_avx2(int64_t iters) {
     const __m256 m = _mm256_set1_ps(FMA_M);
-#define INIT(j) __m256 c##j = _mm256_set1_ps(0.1f + 0.1f * j);
-    CHAINS12(INIT)
-#undef INIT
-    for (int64_t i = 0; i < iters; i++) {
-#define STEP(j) c##j = _mm256_fmadd_ps(c##j, m, c##j); /* c * m + c */
-        CHAINS12(STEP)
-#undef STEP
+    __m256 c0 = _mm256_set1_ps(0.1f); __m256 c1 = _mm256_set1_ps(0.2f);
+    __m256 c2 = _mm256_set1_ps(0.3f); __m256 c3 = _mm256_set1_ps(0.4f);
+    __m256 c4 = _mm256_set1_ps(0.5f); __m256 c5 = _mm256_set1_ps(0.6f);
+    __m256 c6 = _mm256_set1_ps(0.7f); __m256 c7 = _mm256_set1_ps(0.8f);
+    __m256 c8 = _mm256_set1_ps(0.9f); __m256 c9 = _mm256_set1_ps(1.0f);
+    __m256 c10 = _mm256_set1_ps(1.1f); __m256 c11 = _mm256_set1_ps(1.2f);
+    for (int64_t i = 0; i < iters; i++) { /* c = c * m + c, 12 times */
+        c0 = _mm256_fmadd_ps(c0, m, c0); c1 = _mm256_fmadd_ps(c1, m, c1);
+        c2 = _mm256_fmadd_ps(c2, m, c2);
+        c3 = _mm256_fmadd_ps(c3, m, c3); c4 = _mm256_fmadd_ps(c4, m, c4);
+        c5 = _mm256_fmadd_ps(c5, m, c5);
+        c6 = _mm256_fmadd_ps(c6, m, c6); c7 = _mm256_fmadd_ps(c7, m, c7);
+        c8 = _mm256_fmadd_ps(c8, m, c8);
+        c9 = _mm256_fmadd_ps(c9, m, c9); c10 = _mm256_fmadd_ps(c10, m, c10);
+        c11 = _mm256_fmadd_ps(c11, m, c11);
     }
-    __m256 s = _mm256_setzero_ps();
-#define SUM(j) s = _mm256_add_ps(s, c##j);
-    CHAINS12(SUM)
-#undef SUM
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                             _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
     float lanes[8];
     _mm256_storeu_ps(lanes, s);
     g_fma_sink = lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] +
@@ -81,22 +87,35 @@ __attribute__((target("avx2,fma"))) static int64_t fma_loop_avx2(int64_t iters) 
 }
 
 /* 16 chains of 16 floats: 16 accumulators + m = 17 of the 32 zmm registers. */
-#define CHAINS16(X) \
-    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 __attribute__((target("avx512f,fma"))) static int64_t fma_loop_avx512(int64_t iters) {
     const __m512 m = _mm512_set1_ps(FMA_M);
-#define INIT(j) __m512 c##j = _mm512_set1_ps(0.1f + 0.1f * j);
-    CHAINS16(INIT)
-#undef INIT
-    for (int64_t i = 0; i < iters; i++) {
-#define STEP(j) c##j = _mm512_fmadd_ps(c##j, m, c##j); /* c * m + c */
-        CHAINS16(STEP)
-#undef STEP
+    __m512 c0 = _mm512_set1_ps(0.1f); __m512 c1 = _mm512_set1_ps(0.2f);
+    __m512 c2 = _mm512_set1_ps(0.3f); __m512 c3 = _mm512_set1_ps(0.4f);
+    __m512 c4 = _mm512_set1_ps(0.5f); __m512 c5 = _mm512_set1_ps(0.6f);
+    __m512 c6 = _mm512_set1_ps(0.7f); __m512 c7 = _mm512_set1_ps(0.8f);
+    __m512 c8 = _mm512_set1_ps(0.9f); __m512 c9 = _mm512_set1_ps(1.0f);
+    __m512 c10 = _mm512_set1_ps(1.1f); __m512 c11 = _mm512_set1_ps(1.2f);
+    __m512 c12 = _mm512_set1_ps(1.3f); __m512 c13 = _mm512_set1_ps(1.4f);
+    __m512 c14 = _mm512_set1_ps(1.5f); __m512 c15 = _mm512_set1_ps(1.6f);
+    for (int64_t i = 0; i < iters; i++) { /* c = c * m + c, 16 times */
+        c0 = _mm512_fmadd_ps(c0, m, c0); c1 = _mm512_fmadd_ps(c1, m, c1);
+        c2 = _mm512_fmadd_ps(c2, m, c2);
+        c3 = _mm512_fmadd_ps(c3, m, c3); c4 = _mm512_fmadd_ps(c4, m, c4);
+        c5 = _mm512_fmadd_ps(c5, m, c5);
+        c6 = _mm512_fmadd_ps(c6, m, c6); c7 = _mm512_fmadd_ps(c7, m, c7);
+        c8 = _mm512_fmadd_ps(c8, m, c8);
+        c9 = _mm512_fmadd_ps(c9, m, c9); c10 = _mm512_fmadd_ps(c10, m, c10);
+        c11 = _mm512_fmadd_ps(c11, m, c11);
+        c12 = _mm512_fmadd_ps(c12, m, c12); c13 = _mm512_fmadd_ps(c13, m, c13);
+        c14 = _mm512_fmadd_ps(c14, m, c14);
+        c15 = _mm512_fmadd_ps(c15, m, c15);
     }
-    __m512 s = _mm512_setzero_ps();
-#define SUM(j) s = _mm512_add_ps(s, c##j);
-    CHAINS16(SUM)
-#undef SUM
+    __m512 s = c0;
+    s = _mm512_add_ps(s, c1); s = _mm512_add_ps(s, c2); s = _mm512_add_ps(s, c3);
+    s = _mm512_add_ps(s, c4); s = _mm512_add_ps(s, c5); s = _mm512_add_ps(s, c6);
+    s = _mm512_add_ps(s, c7); s = _mm512_add_ps(s, c8); s = _mm512_add_ps(s, c9);
+    s = _mm512_add_ps(s, c10); s = _mm512_add_ps(s, c11); s = _mm512_add_ps(s, c12);
+    s = _mm512_add_ps(s, c13); s = _mm512_add_ps(s, c14); s = _mm512_add_ps(s, c15);
     g_fma_sink = _mm512_reduce_add_ps(s);
     return 2 * iters * 16 * 16;
 }
@@ -106,23 +125,37 @@ __attribute__((target("avx512f,fma"))) static int64_t fma_loop_avx512(int64_t it
 #if TG_GEMM_NEON
 /* 24 chains of 4 floats: 24 accumulators + m = 25 of the 32 q registers (cores with four FMA
  * pipes of latency 4 need 16 chains in flight). Named variables, as for AVX2. */
-#define CHAINS24(X)                                                                         \
-    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)    \
-    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)
 static int64_t fma_loop_neon(int64_t iters) {
     const float32x4_t m = vdupq_n_f32(FMA_M);
-#define INIT(j) float32x4_t c##j = vdupq_n_f32(0.1f + 0.1f * j);
-    CHAINS24(INIT)
-#undef INIT
-    for (int64_t i = 0; i < iters; i++) {
-#define STEP(j) c##j = vfmaq_f32(c##j, c##j, m); /* c + c * m: fmla in place */
-        CHAINS24(STEP)
-#undef STEP
+    float32x4_t c0 = vdupq_n_f32(0.1f); float32x4_t c1 = vdupq_n_f32(0.2f);
+    float32x4_t c2 = vdupq_n_f32(0.3f); float32x4_t c3 = vdupq_n_f32(0.4f);
+    float32x4_t c4 = vdupq_n_f32(0.5f); float32x4_t c5 = vdupq_n_f32(0.6f);
+    float32x4_t c6 = vdupq_n_f32(0.7f); float32x4_t c7 = vdupq_n_f32(0.8f);
+    float32x4_t c8 = vdupq_n_f32(0.9f); float32x4_t c9 = vdupq_n_f32(1.0f);
+    float32x4_t c10 = vdupq_n_f32(1.1f); float32x4_t c11 = vdupq_n_f32(1.2f);
+    float32x4_t c12 = vdupq_n_f32(1.3f); float32x4_t c13 = vdupq_n_f32(1.4f);
+    float32x4_t c14 = vdupq_n_f32(1.5f); float32x4_t c15 = vdupq_n_f32(1.6f);
+    float32x4_t c16 = vdupq_n_f32(1.7f); float32x4_t c17 = vdupq_n_f32(1.8f);
+    float32x4_t c18 = vdupq_n_f32(1.9f); float32x4_t c19 = vdupq_n_f32(2.0f);
+    float32x4_t c20 = vdupq_n_f32(2.1f); float32x4_t c21 = vdupq_n_f32(2.2f);
+    float32x4_t c22 = vdupq_n_f32(2.3f); float32x4_t c23 = vdupq_n_f32(2.4f);
+    for (int64_t i = 0; i < iters; i++) { /* c = c + c * m (fmla in place), 24 times */
+        c0 = vfmaq_f32(c0, c0, m); c1 = vfmaq_f32(c1, c1, m); c2 = vfmaq_f32(c2, c2, m);
+        c3 = vfmaq_f32(c3, c3, m); c4 = vfmaq_f32(c4, c4, m); c5 = vfmaq_f32(c5, c5, m);
+        c6 = vfmaq_f32(c6, c6, m); c7 = vfmaq_f32(c7, c7, m); c8 = vfmaq_f32(c8, c8, m);
+        c9 = vfmaq_f32(c9, c9, m); c10 = vfmaq_f32(c10, c10, m); c11 = vfmaq_f32(c11, c11, m);
+        c12 = vfmaq_f32(c12, c12, m); c13 = vfmaq_f32(c13, c13, m); c14 = vfmaq_f32(c14, c14, m);
+        c15 = vfmaq_f32(c15, c15, m); c16 = vfmaq_f32(c16, c16, m); c17 = vfmaq_f32(c17, c17, m);
+        c18 = vfmaq_f32(c18, c18, m); c19 = vfmaq_f32(c19, c19, m); c20 = vfmaq_f32(c20, c20, m);
+        c21 = vfmaq_f32(c21, c21, m); c22 = vfmaq_f32(c22, c22, m); c23 = vfmaq_f32(c23, c23, m);
     }
-    float32x4_t s = vdupq_n_f32(0.0f);
-#define SUM(j) s = vaddq_f32(s, c##j);
-    CHAINS24(SUM)
-#undef SUM
+    float32x4_t s = c0;
+    s = vaddq_f32(s, c1); s = vaddq_f32(s, c2); s = vaddq_f32(s, c3); s = vaddq_f32(s, c4);
+    s = vaddq_f32(s, c5); s = vaddq_f32(s, c6); s = vaddq_f32(s, c7); s = vaddq_f32(s, c8);
+    s = vaddq_f32(s, c9); s = vaddq_f32(s, c10); s = vaddq_f32(s, c11); s = vaddq_f32(s, c12);
+    s = vaddq_f32(s, c13); s = vaddq_f32(s, c14); s = vaddq_f32(s, c15); s = vaddq_f32(s, c16);
+    s = vaddq_f32(s, c17); s = vaddq_f32(s, c18); s = vaddq_f32(s, c19); s = vaddq_f32(s, c20);
+    s = vaddq_f32(s, c21); s = vaddq_f32(s, c22); s = vaddq_f32(s, c23);
     g_fma_sink = vaddvq_f32(s);
     return 2 * iters * 24 * 4;
 }
