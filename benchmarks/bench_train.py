@@ -20,9 +20,10 @@ Against the machine itself (third table; see tinygrad_mnist/benchmark.py and iss
   peak          float32 FMA peak of one core in GFLOP/s, measured by csrc/fma_peak.c right
                 before the configuration's timed repeats, with the ISA the GEMM uses
   C %pk, torch %pk   FLOPs / (median step time x peak x threads)
-  C kern us     time per step inside the C kernels (a timing shim around every kernel call,
-                in a separate pass; the shim's own cost is subtracted per call)
-  ovh us        Python and glue overhead: median C step time minus C kern us
+  C kern us     time per step inside the C kernels, and
+  ovh us        the rest of the step, Python and glue overhead: both medians from a separate
+                pass in which a timing shim wraps every kernel call (its own cost, measured
+                on a do-nothing C function, is subtracted; benchmark.c_kernel_time)
   calls         C kernel calls per step
 
 For fair numpy/PyTorch numbers run with the OpenBLAS overrides of this machine unset:

@@ -80,8 +80,12 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
         c = out["training"]["c"]  # time inside the C kernels, and the rest
         # per step: 3 linear forwards, 3 backwards, cross-entropy, 6 SGD updates at least
         assert c["kernel_calls_per_step"] >= 13
-        assert 0 < c["kernel_us"] < c["instrumented_step_us"]
-        assert c["overhead_us"] == pytest.approx(c["step_ms"] * 1e3 - c["kernel_us"])
+        assert 0 < c["kernel_us"] < c["instrumented_step_us"] and c["overhead_us"] > 0
+        # the two parts and the shim's cost make up the instrumented step (medians: roughly)
+        parts = (
+            c["kernel_us"] + c["overhead_us"] + c["kernel_calls_per_step"] * c["shim_us_per_call"]
+        )
+        assert parts == pytest.approx(c["instrumented_step_us"], rel=0.3)
         assert c["shim_us_per_call"] > 0
     else:
         assert peak is None and cfg["fma_peak_isa"] is None
@@ -274,6 +278,7 @@ def test_c_kernel_time_counts_every_kernel_call_and_restores_the_kernels() -> No
     prof = benchmark.c_kernel_time(step, 0, 5)
     assert prof["kernel_calls_per_step"] == 2
     assert 0 < prof["kernel_us"] < prof["instrumented_step_us"]
+    assert prof["overhead_us"] > 0  # the NumPy glue and the Python around the calls
     assert prof["shim_us_per_call"] > 0
     assert k.matmul is matmul_before  # the shim is gone afterwards
 

@@ -25,8 +25,8 @@ Against the machine itself (the C backend's step; issue 14):
   * the FMA peak of one core, measured at benchmark time by a small C loop of independent FMA
     chains with the instruction set the GEMM uses (fma_peak, csrc/fma_peak.c);
   * fraction of peak = FLOPs / (median step time x peak x threads);
-  * Python and glue overhead = median step time - time inside the C kernels, the latter
-    measured by a timing shim around every kernel call in a separate pass (c_kernel_time).
+  * time inside the C kernels and the Python and glue overhead (the rest of the step), both
+    measured by a timing shim around every kernel call, in a separate pass (c_kernel_time).
 
 Threads are set by `set_threads(n)`; for BLAS libraries the surest way is to set
 OMP_NUM_THREADS (etc.) before numpy/torch are imported, which is what benchmarks/bench_train.py
@@ -641,19 +641,25 @@ def _run_steps(contender: str, step: Step, first: int, count: int) -> list[float
 
 # ================================================================ time inside the C kernels
 def c_kernel_time(step: Step, first: int, count: int) -> dict[str, float]:
-    """How much of a C-backend step is spent inside C kernels, by a timing shim.
+    """How a C-backend step splits into time inside C kernels and Python and glue overhead.
 
     Every kernel the C backend calls goes through its per-dtype kernel tables
     (c_backend._KERNELS: `k.matmul`, `k.sgd_step`, ...). For this pass only, each entry is
     replaced by a wrapper that adds perf_counter() before and after the call to a counter;
-    the tables are restored afterwards. The wrapper's own cost, the time it measures around
-    a C function that does nothing (tg_get_num_threads), is subtracted once per call, so the
-    result is the time in C plus cffi's argument conversion (a fraction of a microsecond per
-    call, counted here as kernel time: the overhead is, if anything, underestimated).
+    the tables are restored afterwards. Both parts come from the same steps, so that load
+    changing between two passes cannot shift time from one to the other:
 
-    Returns medians over the `count` steps: kernel_us (per step), kernel_calls_per_step,
-    shim_us_per_call (the subtracted cost) and instrumented_step_us (the whole step with the
-    shim in place, slower than a normal step by about calls x shim cost).
+      kernel  = the time measured inside the wrappers - calls x shim_in, where shim_in is what
+                the wrapper measures around a C function that does nothing (tg_get_num_threads):
+                the clock's own cost and one bare cffi call;
+      overhead = the instrumented step - kernel - calls x shim_out, where shim_out is what the
+                wrapper adds outside its interval (a Python call, the counter updates), also
+                measured on the do-nothing function.
+
+    The bare cffi call thus counts as overhead, while the conversion of a kernel's arguments
+    (a fraction of a microsecond) stays in kernel time: the overhead is if anything
+    underestimated. Returns medians over the `count` steps: kernel_us, overhead_us,
+    kernel_calls_per_step, shim_us_per_call (shim_in + shim_out) and instrumented_step_us.
     """
     c_backend = backends.load("c")
     clock = time.perf_counter
@@ -669,18 +675,27 @@ def c_kernel_time(step: Step, first: int, count: int) -> dict[str, float]:
 
         return wrapper
 
-    null = timed(c_backend.lib.tg_get_num_threads)
-    null_times = []
+    bare = c_backend.lib.tg_get_num_threads
+    null = timed(bare)
+    shim_in, shim_total, bare_s = [], [], []
     for _ in range(5):
         spent[0] = 0.0
+        t0 = clock()
         for _ in range(1000):
             null()
-        null_times.append(spent[0] / 1000)
-    shim_s = min(null_times)
+        shim_total.append((clock() - t0) / 1000)
+        shim_in.append(spent[0] / 1000)
+        t0 = clock()
+        for _ in range(1000):
+            bare()
+        bare_s.append((clock() - t0) / 1000)
+    inside = min(shim_in)  # measured inside the wrapper: clock cost + a bare cffi call
+    outside = max(0.0, min(shim_total) - inside)  # the wrapper's cost outside its interval
+    bare_call = min(bare_s)
 
     tables = list(c_backend._KERNELS.values())
     originals = [(k, dict(vars(k))) for k in tables]
-    kernel_s, step_s, calls_per_step = [], [], []
+    kernel_s, overhead_s, step_s, calls_per_step = [], [], [], []
     try:
         for k, attrs in originals:
             for name, fn in attrs.items():
@@ -691,16 +706,20 @@ def c_kernel_time(step: Step, first: int, count: int) -> dict[str, float]:
                 spent[0], calls[0] = 0.0, 0
                 t0 = clock()
                 step(i)
-                step_s.append(clock() - t0)
-                kernel_s.append(max(0.0, spent[0] - calls[0] * shim_s))
+                t = clock() - t0
+                kernel = max(0.0, spent[0] - calls[0] * inside)
+                step_s.append(t)
+                kernel_s.append(kernel)
+                overhead_s.append(t - kernel - calls[0] * (inside - bare_call + outside))
                 calls_per_step.append(calls[0])
     finally:
         for k, attrs in originals:
             vars(k).update(attrs)
     return {
         "kernel_us": statistics.median(kernel_s) * 1e6,
+        "overhead_us": statistics.median(overhead_s) * 1e6,
         "kernel_calls_per_step": statistics.median(calls_per_step),
-        "shim_us_per_call": shim_s * 1e6,
+        "shim_us_per_call": (inside - bare_call + outside) * 1e6,
         "instrumented_step_us": statistics.median(step_s) * 1e6,
     }
 
@@ -770,9 +789,7 @@ def measure_training(
             else fraction_of_peak(flops, r["step_ms"], peak["gflops"], threads or 1)
         )
     if "c" in built:  # a separate pass with the shim: it slows the step it measures
-        prof = c_kernel_time(built["c"], warmup + repeats * steps, max(steps, 20))
-        prof["overhead_us"] = results["c"]["step_ms"] * 1e3 - prof["kernel_us"]
-        results["c"].update(prof)
+        results["c"].update(c_kernel_time(built["c"], warmup + repeats * steps, max(steps, 20)))
     config = dict(
         model=list(sizes),
         activation=activation,

@@ -18,8 +18,8 @@ for the rules), so the ratios compare like with like. Two tables:
               small C loop of independent FMA chains on one core (csrc/fma_peak.c) with the
               instruction set our GEMM uses. For the C backend also: the time per step inside
               the C kernels (measured in a separate pass by a timing shim around every kernel
-              call, its own cost subtracted) and the rest, "Python and glue overhead" = step
-              time - kernel time (autograd, argument checks, allocation, NumPy glue).
+              call, its own cost subtracted) and the rest of the step, "Python and glue
+              overhead" (autograd, argument checks, allocation, NumPy glue, cffi calls).
   matmul      GFLOP/s of our C GEMM kernel and of numpy.matmul on each matmul of one
               training step; "C/numpy" = C speed divided by numpy's.
 
@@ -40,8 +40,9 @@ JSON schema (`--json`), all numbers floats unless noted:
                                "vs_torch": float | null,
                                "fraction_of_peak": float | null}},
                                                        CONTENDER: "c", "numpy", "torch"
-                  "c" also has: "kernel_us" (per step, inside C kernels), "overhead_us"
-                  (step_ms * 1000 - kernel_us), "kernel_calls_per_step", "shim_us_per_call",
+                  "c" also has, from a pass with a timing shim (benchmark.c_kernel_time):
+                  "kernel_us" (per step, inside C kernels), "overhead_us" (the rest of the
+                  step: Python and glue), "kernel_calls_per_step", "shim_us_per_call",
                   "instrumented_step_us"
       "skipped": {CONTENDER: "why it did not run"},
       "matmul": [{"name": "L0 fwd", "M": int, "N": int, "K": int, "trans_a": 0|1,
@@ -219,9 +220,8 @@ def format_tables(out: dict[str, Any]) -> str:
     c = out["training"].get("c")
     if c is not None and "kernel_us" in c:
         lines.append(
-            f"ours, C: {c['kernel_us']:.0f} us of the {c['step_ms'] * 1e3:.0f} us step inside "
-            f"{c['kernel_calls_per_step']:.0f} C kernel calls; Python and glue overhead "
-            f"{c['overhead_us']:.0f} us per step"
+            f"ours, C, per step: {c['kernel_us']:.0f} us inside {c['kernel_calls_per_step']:.0f} "
+            f"C kernel calls, {c['overhead_us']:.0f} us Python and glue overhead (timing shim)"
         )
     if out["matmul"]:
         lines += [
