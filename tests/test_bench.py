@@ -99,6 +99,7 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
             assert r["c_gflops"] > 0 and r["numpy_gflops"] > 0 and r["ratio"] > 0
             assert r["c_us"] > 0 and r["numpy_us"] > 0
     assert isinstance(out["environment"]["blas"], list)
+    assert isinstance(out["environment"]["cpu"], str) and out["environment"]["cpu"]
     if HAS_PLOT_EXTRA:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -49,7 +49,8 @@ JSON schema (`--json`), all numbers floats unless noted:
                   "trans_b": 0|1, "c_us": float, "numpy_us": float, "c_gflops": float,
                   "numpy_gflops": float, "ratio": float}],           [] without the C backend
       "environment": {"numpy": str, "torch": str | null, "c_isa": str, "c_threads": int,
-                      "blas": [threadpoolctl info], "env": {VAR: str | null}, ...}
+                      "cpu": str (the CPU model), "blas": [threadpoolctl info],
+                      "env": {VAR: str | null}, "load_average": [float, float, float], ...}
     }
 """
 
