@@ -7,6 +7,11 @@ For each Linear layer (in -> out) at batch B, one training step runs three produ
 (the first layer's dx is not needed in training but is timed too). Both sides get the same
 transposed views, so numpy does no copies either. Times are medians of --repeats runs.
 
+When PyTorch is installed its torch.matmul (MKL or oneDNN on x86) is timed too, on the same
+arrays (torch.from_numpy, out=): "C/torch" = torch time / C time. The machine's float32 FMA
+peak of one core is measured first (csrc/fma_peak.c, the ISA in use), and "%pk" = C GFLOP/s
+/ peak.
+
 Run single-threaded for a fair comparison, e.g.
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_matmul.py
 and, to let current OpenBLAS pick its native kernel, also with
@@ -65,7 +70,15 @@ def median_time(fn, repeats: int, min_time: float = 0.02) -> float:
     return float(np.median(times))
 
 
-def bench_shape(m, n, k, ta, tb, dtype, repeats, rng):
+def _import_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def bench_shape(m, n, k, ta, tb, dtype, repeats, rng, torch=None):
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
     c = np.empty((m, n), dtype)
@@ -80,15 +93,25 @@ def bench_shape(m, n, k, ta, tb, dtype, repeats, rng):
     def np_call():
         np.matmul(opa, opb, out=c)
 
+    torch_call = None
+    if torch is not None:
+        ta_t, tb_t = torch.from_numpy(opa), torch.from_numpy(opb)
+        tc_t = torch.from_numpy(np.empty((m, n), dtype))
+
+        def torch_call():
+            torch.matmul(ta_t, tb_t, out=tc_t)
+
     c_call()
     ref = opa.astype(np.float64) @ opb.astype(np.float64)
     err = float(np.abs(c - ref).max() / max(np.abs(ref).max(), 1e-30))
-    # interleave C and numpy measurements so that background load hits both alike
-    tc, tn = [], []
+    # interleave C, numpy and torch measurements so that background load hits all alike
+    tc, tn, tt = [], [], []
     for _ in range(2):
         tc.append(median_time(c_call, repeats))
         tn.append(median_time(np_call, repeats))
-    return min(tc), min(tn), err
+        if torch_call is not None:
+            tt.append(median_time(torch_call, repeats))
+    return min(tc), min(tn), (min(tt) if tt else None), err
 
 
 def main() -> None:
@@ -110,8 +133,14 @@ def main() -> None:
     isa = lib.tg_set_isa(want)
     dtype = np.dtype(args.dtype).type
     rng = np.random.default_rng(0)
+    torch = _import_torch()
     info = blas_info()
+    peak = lib.tg_fma_peak_gflops_f32(0.25)  # one core, float32, the ISA in use
     print(f"C path: {ISA_NAMES[isa]}, threads {lib.tg_get_num_threads()}, dtype {args.dtype}")
+    print(
+        f"FMA peak, measured now: {peak:.1f} GFLOP/s per core (float32, {ISA_NAMES[isa]}); "
+        f"torch {torch.__version__ + f' x{torch.get_num_threads()}' if torch else 'not installed'}"
+    )
     for d in info:
         print("numpy BLAS:", d)
     env = {
@@ -129,16 +158,18 @@ def main() -> None:
     for model_s in args.model:
         model = [int(v) for v in model_s.split(",")]
         for batch in args.batch:
-            tot_c = tot_n = 0.0
+            tot_c = tot_n = tot_t = 0.0
             print(f"\nmodel {model_s}  batch {batch}")
             print(
                 f"{'op':8} {'M':>5} {'N':>5} {'K':>5} {'tA':>2} {'tB':>2} "
-                f"{'C us':>8} {'np us':>8} {'C GF/s':>7} {'np GF/s':>7} {'ratio':>6}"
+                f"{'C us':>8} {'np us':>8} {'C GF/s':>7} {'np GF/s':>7} {'ratio':>6} "
+                f"{'%pk':>4} {'torch us':>8} {'C/torch':>7}"
             )
             for name, m, n, k, ta, tb in shapes(model, batch):
-                tc, tn, err = bench_shape(m, n, k, ta, tb, dtype, args.repeats, rng)
+                tc, tn, tt, err = bench_shape(m, n, k, ta, tb, dtype, args.repeats, rng, torch)
                 flops = 2.0 * m * n * k
                 tot_c, tot_n = tot_c + tc, tot_n + tn
+                tot_t += tt or 0.0
                 row = dict(
                     model=model_s,
                     batch=batch,
@@ -153,12 +184,17 @@ def main() -> None:
                     c_gflops=flops / tc / 1e9,
                     np_gflops=flops / tn / 1e9,
                     ratio=tn / tc,
+                    fraction_of_peak=flops / tc / 1e9 / peak,
+                    torch_us=None if tt is None else tt * 1e6,
+                    ratio_torch=None if tt is None else tt / tc,
                     rel_err=err,
                 )
                 rows.append(row)
+                torch_cols = "" if tt is None else f"{tt * 1e6:8.1f} {tt / tc:7.2f}"
                 print(
                     f"{name:8} {m:5d} {n:5d} {k:5d} {ta:2d} {tb:2d} {tc * 1e6:8.1f} {tn * 1e6:8.1f} "
-                    f"{row['c_gflops']:7.1f} {row['np_gflops']:7.1f} {row['ratio']:6.2f}"
+                    f"{row['c_gflops']:7.1f} {row['np_gflops']:7.1f} {row['ratio']:6.2f} "
+                    f"{100 * row['fraction_of_peak']:3.0f}% {torch_cols}"
                 )
             totals.append(
                 dict(
@@ -167,19 +203,27 @@ def main() -> None:
                     c_us=tot_c * 1e6,
                     np_us=tot_n * 1e6,
                     ratio=tot_n / tot_c,
+                    torch_us=tot_t * 1e6 if torch else None,
+                    ratio_torch=tot_t / tot_c if torch else None,
                 )
             )
+            torch_total = f"{'':5} {tot_t * 1e6:8.1f} {tot_t / tot_c:7.2f}" if torch else ""
             print(
                 f"{'step total':31} {tot_c * 1e6:8.1f} {tot_n * 1e6:8.1f} "
-                f"{'':15} {tot_n / tot_c:6.2f}   (ratio = numpy time / C time)"
+                f"{'':15} {tot_n / tot_c:6.2f} {torch_total}  (ratios: their time / C time)"
             )
     worst = min(rows, key=lambda r: r["ratio"])
     print(f"\nworst ratio {worst['ratio']:.2f} ({worst['model']} B={worst['batch']} {worst['op']})")
+    if torch:
+        worst_t = min(rows, key=lambda r: r["ratio_torch"])
+        print(
+            f"worst C/torch {worst_t['ratio_torch']:.2f} "
+            f"({worst_t['model']} B={worst_t['batch']} {worst_t['op']})"
+        )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(
-                dict(isa=ISA_NAMES[isa], blas=info, env=env, rows=rows, totals=totals), f, indent=1
-            )
+            out = dict(isa=ISA_NAMES[isa], fma_peak_gflops=peak, blas=info, env=env)
+            json.dump(dict(out, rows=rows, totals=totals), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,18 @@ Columns (samples per second, higher is better):
   mm_ceiling      just the step's matmuls by numpy.matmul: the most any step could reach
 Ratios: C/torch (the target is >= 2), C/ceiling, numpy backend / np_by_hand.
 
+Against the machine itself (third table; see tinygrad_mnist/benchmark.py and issue 14):
+  MFLOP         training FLOPs per step, the matmuls only: forward 2*B*in*out per layer,
+                backward 4*B*in*out per layer except the first layer's dx (not needed)
+  peak          float32 FMA peak of one core in GFLOP/s, measured by csrc/fma_peak.c right
+                before the configuration's timed repeats, with the ISA the GEMM uses
+  C %pk, torch %pk   FLOPs / (median step time x peak x threads)
+  C kern us     time per step inside the C kernels, and
+  ovh us        the rest of the step, Python and glue overhead: both medians from a separate
+                pass in which a timing shim wraps every kernel call (its own cost, measured
+                on a do-nothing C function, is subtracted; benchmark.c_kernel_time)
+  calls         C kernel calls per step
+
 For fair numpy/PyTorch numbers run with the OpenBLAS overrides of this machine unset:
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
       python benchmarks/bench_train.py --data-dir ../shared/mnist
@@ -204,6 +216,7 @@ def print_tables(results: list[dict[str, Any]]) -> None:
             ms = _cell(c, n, "step_ms")
             line += f"{'-' if ms is None else f'{ms:.3f}':>11}"
         print(line)
+    print_against_peak(configs)
     skipped = {n: why for c in configs for n, why in c["skipped"].items()}
     for n, why in skipped.items():
         print(f"skipped {n}: {why}")
@@ -216,6 +229,64 @@ def print_tables(results: list[dict[str, Any]]) -> None:
             f"\nC vs PyTorch (same threads): target >= 2.00x met in {met}/{len(c_vs_torch)} "
             f"rows; min {min(c_vs_torch):.2f}x, max {max(c_vs_torch):.2f}x"
         )
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def print_against_peak(configs: list[dict[str, Any]]) -> None:
+    """The third table: FLOPs, measured FMA peak, fraction of peak, C kernel time, overhead."""
+    print("\nAgainst the machine: FLOPs per step, measured FMA peak, fraction of peak, overhead")
+    head = f"{'thr':>3} {'model':<15} {'batch':>5} {'opt':<4} "
+    cols = ("MFLOP", "peak GF/s", "C %pk", "torch %pk", "C step us", "C kern us", "ovh us")
+    print(head + "".join(f"{t:>10}" for t in cols) + f"{'calls':>6}")
+    for c in configs:
+        cfg, res = c["config"], c["results"]
+        model = ",".join(map(str, cfg["model"]))
+        line = f"{cfg['threads']:>3} {model:<15} {cfg['batch_size']:>5} {cfg['optimizer']:<4} "
+        peak = cfg.get("fma_peak_gflops")
+        line += f"{cfg['training_flops_per_step'] / 1e6:>10.1f}"
+        line += f"{'-' if peak is None else f'{peak:.1f}':>10}"
+        for name in ("c", "torch"):
+            line += f"{_pct(res[name]['fraction_of_peak'] if name in res else None):>10}"
+        cres = res.get("c", {})
+        for key, scale in (("step_ms", 1e3), ("kernel_us", 1), ("overhead_us", 1)):
+            v = cres.get(key)
+            line += f"{'-' if v is None else f'{v * scale:.0f}':>10}"
+        calls = cres.get("kernel_calls_per_step")
+        line += f"{'-' if calls is None else f'{calls:.0f}':>6}"
+        print(line)
+    isa = next((c["config"].get("fma_peak_isa") for c in configs), None)
+    if isa:
+        print(f"(peak: {isa} FMA chains on one core; %pk uses peak x threads)")
+
+
+def print_targets(configs: list[dict[str, Any]]) -> None:
+    """Issue 14's one-thread targets on the rows that were measured: met or not, with the number."""
+    rows = [c for c in configs if c["config"]["threads"] == 1 and "c" in c["results"]]
+    checks = []  # (what, value text, met)
+    for c in rows:
+        cfg, res = c["config"], c["results"]
+        where = f"{'-'.join(map(str, cfg['model']))} batch {cfg['batch_size']}"
+        frac, batch = res["c"]["fraction_of_peak"], cfg["batch_size"]
+        goal = {512: 0.75, 128: 0.60}.get(batch)
+        if goal is not None and frac is not None:
+            checks.append((f"fraction of peak >= {goal:.2f}, {where}", f"{frac:.2f}", frac >= goal))
+        if batch == 128 and "overhead_us" in res["c"]:
+            ovh = res["c"]["overhead_us"]
+            checks.append((f"overhead <= 40 us, {where}", f"{ovh:.0f} us", ovh <= 40))
+        r = benchmark.ratio(res, "c", "torch")
+        if r is not None:
+            goal = 2.0 if cfg["model"] == [784, 128, 64, 10] and batch in (32, 128) else 1.2
+            checks.append((f"C/torch >= {goal:.1f}x, {where}", f"{r:.2f}x", r >= goal))
+    if not rows:
+        return
+    print("\nIssue 14 targets (1 thread):")
+    if not checks:
+        print("  none applies to these rows (batch 128 or 512, or C and torch both measured)")
+    for what, value, met in checks:
+        print(f"  {'met    ' if met else 'NOT met'} {what}: {value}")
 
 
 def print_time_to_98(results: list[dict[str, Any]]) -> None:
@@ -249,9 +320,11 @@ def print_time_to_98(results: list[dict[str, Any]]) -> None:
 def print_environment(results: list[dict[str, Any]]) -> None:
     for r in results:
         env = r["environment"]
+        load = env.get("load_average")
         print(
-            f"\n[{r['threads']} thread(s)] numpy {env['numpy']}, torch {env['torch']}, "
-            f"C kernels {env.get('c_isa')} x{env.get('c_threads')}"
+            f"\n[{r['threads']} thread(s)] CPU {env.get('cpu')}, numpy {env['numpy']}, "
+            f"torch {env['torch']}, C kernels {env.get('c_isa')} x{env.get('c_threads')}"
+            + ("" if load is None else f", load average {load[0]:.2f} at start")
         )
         for lib in env["blas"]:
             print("  threadpoolctl:", lib)
@@ -278,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run_all(args, argv)
     print_environment(results)
     print_tables(results)
+    print_targets([c for r in results for c in r["configs"]])
     print_time_to_98(results)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     if args.json:

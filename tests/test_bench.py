@@ -53,6 +53,9 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
     assert cfg["matmul_flops_per_step"] == benchmark.matmul_flops(
         benchmark.step_matmul_shapes([784, 32, 16, 10], 16)
     )
+    # forward 2*B*in*out per layer; backward 4*B*in*out, minus the first layer's dx
+    fwd = 784 * 32 + 32 * 16 + 16 * 10
+    assert cfg["training_flops_per_step"] == 2 * 16 * (3 * fwd - 784 * 32)
 
     # every contender either ran or says why not
     assert set(out["training"]) | set(out["skipped"]) == {"c", "numpy", "torch"}
@@ -67,6 +70,27 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
     for why in out["skipped"].values():
         assert isinstance(why, str) and why
 
+    # fraction of the measured FMA peak, in every row that ran
+    peak = cfg["fma_peak_gflops"]
+    if "c" in out["training"]:
+        assert 0.01 < peak < 1e4 and cfg["fma_peak_isa"] == out["environment"]["c_isa"]
+        for name, r in out["training"].items():
+            expect = cfg["training_flops_per_step"] / (r["step_ms"] * 1e-3 * peak * 1e9)
+            assert r["fraction_of_peak"] == pytest.approx(expect), name
+        c = out["training"]["c"]  # time inside the C kernels, and the rest
+        # per step: 3 linear forwards, 3 backwards, cross-entropy, 6 SGD updates at least
+        assert c["kernel_calls_per_step"] >= 13
+        assert 0 < c["kernel_us"] < c["instrumented_step_us"] and c["overhead_us"] > 0
+        # the two parts and the shim's cost make up the instrumented step (medians: roughly)
+        parts = (
+            c["kernel_us"] + c["overhead_us"] + c["kernel_calls_per_step"] * c["shim_us_per_call"]
+        )
+        assert parts == pytest.approx(c["instrumented_step_us"], rel=0.3)
+        assert c["shim_us_per_call"] > 0
+    else:
+        assert peak is None and cfg["fma_peak_isa"] is None
+        assert all(r["fraction_of_peak"] is None for r in out["training"].values())
+
     if "c" in out["training"]:
         rows = out["matmul"]
         names = ["L0 fwd", "L0 dw", "L1 fwd", "L1 dx", "L1 dw", "L2 fwd", "L2 dx", "L2 dw"]
@@ -75,6 +99,7 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
             assert r["c_gflops"] > 0 and r["numpy_gflops"] > 0 and r["ratio"] > 0
             assert r["c_us"] > 0 and r["numpy_us"] > 0
     assert isinstance(out["environment"]["blas"], list)
+    assert isinstance(out["environment"]["cpu"], str) and out["environment"]["cpu"]
     if HAS_PLOT_EXTRA:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -85,23 +110,38 @@ def test_bench_table_prints_every_contender(mnist_dir: Path) -> None:
     proc = _run(args)
     assert proc.returncode == 0, proc.stderr
     assert "samples/s" in proc.stdout and "ours, NumPy" in proc.stdout
+    assert "% peak" in proc.stdout and "MFLOP" in proc.stdout
+    if "c" in tg.backends.available():
+        assert "FMA peak, measured now" in proc.stdout and "glue overhead" in proc.stdout
 
 
 def test_bench_train_script_runs_a_tiny_config(mnist_dir: Path, tmp_path: Path) -> None:
     out_path = tmp_path / "train.json"
     args = [str(REPO / "benchmarks" / "bench_train.py"), "--model", "784,16,10", "--batch", "8"]
     args += ["--optimizer", "adam", "--threads", "1", "--steps", "2", "--repeats", "1"]
-    args += ["--warmup", "1", "--contenders", "numpy", "numpy_by_hand", "matmul_ceiling"]
+    contenders = ["numpy", "numpy_by_hand", "matmul_ceiling"]
+    has_c = "c" in tg.backends.available()
+    contenders += ["c"] if has_c else []
+    args += ["--warmup", "1", "--contenders", *contenders]
     args += ["--data-dir", str(mnist_dir), "--json", str(out_path)]
     proc = _run(args)
     assert proc.returncode == 0, proc.stderr
-    assert "np/hand" in proc.stdout
+    assert "np/hand" in proc.stdout and "Against the machine" in proc.stdout
     runs = json.loads(out_path.read_text())["runs"]
     assert [r["threads"] for r in runs] == [1]
+    assert runs[0]["environment"]["cpu"]
     (config,) = runs[0]["configs"]
     assert config["config"]["optimizer"] == "adam"
-    assert set(config["results"]) == {"numpy", "numpy_by_hand", "matmul_ceiling"}
+    assert config["config"]["training_flops_per_step"] == 2 * 8 * (
+        3 * (784 * 16 + 16 * 10) - 784 * 16
+    )
+    assert set(config["results"]) == set(contenders)
     assert all(r["samples_per_s"] > 0 for r in config["results"].values())
+    if has_c:
+        assert config["config"]["fma_peak_gflops"] > 0
+        c = config["results"]["c"]
+        assert c["fraction_of_peak"] > 0 and c["kernel_us"] > 0 and "overhead_us" in c
+        assert "Issue 14 targets" in proc.stdout  # the one-thread targets, met or not
 
 
 # ---------------------------------------------------------------- the hand-written NumPy MLP
@@ -191,6 +231,65 @@ def test_ceiling_shapes_are_the_products_of_a_real_step() -> None:
     batches = [(np.zeros((batch, 30), np.float32), np.zeros(batch, np.int64))]
     step = benchmark.build_step("matmul_ceiling", sizes, "relu", "sgd", batches)
     step(0)  # runs
+
+
+# ---------------------------------------------------------------- against the machine's peak
+def test_training_flops_count_forward_and_backward() -> None:
+    # 784-128-64-10 at batch 512: the issue's "about 233 MFLOP"
+    assert benchmark.training_flops([784, 128, 64, 10], 512) == 232_652_800
+    # one layer: forward 2*B*in*out and dW 2*B*in*out; no dx for the input
+    assert benchmark.training_flops([5, 3], 4) == 2 * (2 * 4 * 5 * 3)
+    # a second layer adds its forward, dW and dx
+    assert benchmark.training_flops([5, 3, 2], 4) == 2 * 2 * 4 * 5 * 3 + 3 * 2 * 4 * 3 * 2
+
+
+def test_fraction_of_peak_is_flops_over_time_times_peak() -> None:
+    # 100 MFLOP in 1 ms is 100 GFLOP/s: half of a 200 GFLOP/s core, a quarter of two
+    assert benchmark.fraction_of_peak(100e6, 1.0, 200.0) == pytest.approx(0.5)
+    assert benchmark.fraction_of_peak(100e6, 1.0, 200.0, threads=2) == pytest.approx(0.25)
+
+
+@pytest.mark.skipif("c" not in tg.backends.available(), reason="needs the C kernels")
+def test_fma_peak_is_measured_for_as_long_as_asked() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    peak = benchmark.fma_peak(0.05)
+    elapsed = time.perf_counter() - t0
+    assert peak is not None
+    # the loop really ran (a dropped loop would return at once or report an absurd rate) ...
+    assert elapsed >= 0.05
+    # ... and its rate is one a core can have: 1 GFLOP/s is a slow emulator, 10 TFLOP/s none
+    assert 0.01 < peak["gflops"] < 1e4
+    assert peak["isa"] == benchmark.environment()["c_isa"]
+
+
+@pytest.mark.skipif("c" not in tg.backends.available(), reason="needs the C kernels")
+def test_c_kernel_time_counts_every_kernel_call_and_restores_the_kernels() -> None:
+    c_backend = tg.backends.load("c")
+    k = c_backend._KERNELS[np.dtype(np.float32)]
+    matmul_before = k.matmul
+    a = np.ones((64, 64), np.float32)
+
+    def step(i: int) -> None:  # two kernel calls, plus some NumPy glue that is not counted
+        c_backend.matmul(a, a, False, False)
+        c_backend.matmul(a, a, False, True)
+        np.ones(1000).sum()
+
+    prof = benchmark.c_kernel_time(step, 0, 5)
+    assert prof["kernel_calls_per_step"] == 2
+    assert 0 < prof["kernel_us"] < prof["instrumented_step_us"]
+    assert prof["overhead_us"] > 0  # the NumPy glue and the Python around the calls
+    assert prof["shim_us_per_call"] > 0
+    assert k.matmul is matmul_before  # the shim is gone afterwards
+
+    def failing(i: int) -> None:
+        c_backend.matmul(a, a, False, False)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        benchmark.c_kernel_time(failing, 0, 1)
+    assert k.matmul is matmul_before  # ... also after an error
 
 
 def test_ratio_and_parse_sizes() -> None:

@@ -22,7 +22,7 @@ def test_every_declared_kernel_has_a_definition_grep_finds():
     declared = _declared()
     assert "tg_sigmoid_f32" in declared and len(declared) > 60
     for name in declared:
-        pattern = re.compile(rf"^(?:int64_t|int|void) {name}\(", re.M)
+        pattern = re.compile(rf"^(?:int64_t|int|void|double) {name}\(", re.M)
         found = [f for f, text in sources.items() if pattern.search(text)]
         assert len(found) == 1, f"{name}: defined in {found or 'no file'}"
     for path in KERNEL_FILES:

@@ -19,6 +19,15 @@ Timing rules (the same for every contender):
   * throughput = samples / time of the `steps` steps, median over repeats;
     latency  = median time of a single step, over all timed steps.
 
+Against the machine itself (the C backend's step; issue 14):
+  * training FLOPs per step: the matmuls only (training_flops: forward 2*B*in*out per layer,
+    backward 4*B*in*out per layer except the first layer's dx, which is not needed);
+  * the FMA peak of one core, measured at benchmark time by a small C loop of independent FMA
+    chains with the instruction set the GEMM uses (fma_peak, csrc/fma_peak.c);
+  * fraction of peak = FLOPs / (median step time x peak x threads);
+  * time inside the C kernels and the Python and glue overhead (the rest of the step), both
+    measured by a timing shim around every kernel call, in a separate pass (c_kernel_time).
+
 Threads are set by `set_threads(n)`; for BLAS libraries the surest way is to set
 OMP_NUM_THREADS (etc.) before numpy/torch are imported, which is what benchmarks/bench_train.py
 does by running each thread count in its own process.
@@ -32,6 +41,7 @@ import functools
 import importlib.metadata
 import math
 import os
+import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +59,7 @@ OPTIMIZERS = ("sgd", "adam")
 SGD_SETTINGS = {"lr": 0.05, "momentum": 0.9}
 ADAM_SETTINGS = {"lr": 1e-3}
 
+ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}  # tg_get_isa() codes, kernels.h
 CONTENDERS = ("c", "numpy", "torch", "tinygrad", "numpy_by_hand", "matmul_ceiling")
 THREAD_ENV_VARS = (
     "OMP_NUM_THREADS",
@@ -122,13 +133,14 @@ def blas_info() -> list[dict[str, Any]]:
 def environment() -> dict[str, Any]:
     """What the numbers depend on: library versions, C kernel settings, BLAS, env vars."""
     env: dict[str, Any] = {"numpy": np.__version__, "cpu_count": os.cpu_count()}
+    env["cpu"] = cpu_model()
     torch = _import_torch()
     env["torch"] = torch.__version__ if torch is not None else None
     if torch is not None:
         env["torch_threads"] = torch.get_num_threads()
     if "c" in backends.available():
         lib = backends.load("c").lib
-        env["c_isa"] = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}.get(lib.tg_get_isa(), "?")
+        env["c_isa"] = ISA_NAMES.get(lib.tg_get_isa(), "?")
         env["c_threads"] = lib.tg_get_num_threads()
     names = THREAD_ENV_VARS + ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TINYGRAD_ISA")
     env["env"] = {name: os.environ.get(name) for name in names}
@@ -136,6 +148,19 @@ def environment() -> dict[str, Any]:
     if hasattr(os, "getloadavg"):
         env["load_average"] = list(os.getloadavg())  # other programs' load: 1, 5, 15 min
     return env
+
+
+def cpu_model() -> str:
+    """The CPU's model name ("AMD EPYC 7B13", ...): /proc/cpuinfo on Linux, else platform's."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def _import_torch() -> Any:
@@ -297,6 +322,35 @@ def step_matmul_shapes(sizes: Sequence[int], batch_size: int) -> list[dict[str, 
 def matmul_flops(shapes: Sequence[dict[str, Any]]) -> int:
     """Floating-point operations of the matmuls: 2 M N K each."""
     return sum(2 * s["M"] * s["N"] * s["K"] for s in shapes)
+
+
+def training_flops(sizes: Sequence[int], batch_size: int) -> int:
+    """FLOPs of one training step, as counted for the fraction of peak: the matmuls only.
+
+    Per layer (in -> out) at batch B: forward 2*B*in*out, backward 4*B*in*out (dW and dx,
+    2*B*in*out each), except that the first layer's dx is not computed (the input needs no
+    gradient). Bias adds, activations, softmax, cross-entropy and the optimizer update are
+    not counted: they are O(B * width + parameters), well under 1% of the matmuls here.
+    """
+    return matmul_flops(step_matmul_shapes(sizes, batch_size))
+
+
+def fma_peak(seconds: float = 0.25) -> dict[str, Any] | None:
+    """The float32 FMA peak of one core, measured now: {"gflops", "isa", "seconds"}.
+
+    csrc/fma_peak.c runs independent FMA chains with the instruction set the GEMM uses and
+    returns the best of blocks of >= 0.5 ms over `seconds`. None without the C backend.
+    """
+    if "c" not in backends.available():
+        return None
+    lib = backends.load("c").lib
+    gflops = float(lib.tg_fma_peak_gflops_f32(seconds))
+    return {"gflops": gflops, "isa": ISA_NAMES.get(lib.tg_get_isa(), "?"), "seconds": seconds}
+
+
+def fraction_of_peak(flops: float, step_ms: float, peak_gflops: float, threads: int = 1) -> float:
+    """FLOPs / (step time x peak x threads): how much of the machine a step uses."""
+    return flops / (step_ms * 1e-3 * peak_gflops * 1e9 * max(1, threads))
 
 
 def _matmul_operands(
@@ -585,6 +639,91 @@ def _run_steps(contender: str, step: Step, first: int, count: int) -> list[float
     return times
 
 
+# ================================================================ time inside the C kernels
+def c_kernel_time(step: Step, first: int, count: int) -> dict[str, float]:
+    """How a C-backend step splits into time inside C kernels and Python and glue overhead.
+
+    Every kernel the C backend calls goes through its per-dtype kernel tables
+    (c_backend._KERNELS: `k.matmul`, `k.sgd_step`, ...). For this pass only, each entry is
+    replaced by a wrapper that adds perf_counter() before and after the call to a counter;
+    the tables are restored afterwards. Both parts come from the same steps, so that load
+    changing between two passes cannot shift time from one to the other:
+
+      kernel  = the time measured inside the wrappers - calls x shim_in, where shim_in is what
+                the wrapper measures around a C function that does nothing (tg_get_num_threads):
+                the clock's own cost and one bare cffi call;
+      overhead = the instrumented step - kernel - calls x shim_out, where shim_out is what the
+                wrapper adds outside its interval (a Python call, the counter updates), also
+                measured on the do-nothing function.
+
+    The bare cffi call thus counts as overhead, while the conversion of a kernel's arguments
+    (a fraction of a microsecond) stays in kernel time: the overhead is if anything
+    underestimated. Returns medians over the `count` steps: kernel_us, overhead_us,
+    kernel_calls_per_step, shim_us_per_call (shim_in + shim_out) and instrumented_step_us.
+    """
+    c_backend = backends.load("c")
+    clock = time.perf_counter
+    spent, calls = [0.0], [0]
+
+    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            t0 = clock()
+            result = fn(*args)
+            spent[0] += clock() - t0
+            calls[0] += 1
+            return result
+
+        return wrapper
+
+    bare = c_backend.lib.tg_get_num_threads
+    null = timed(bare)
+    shim_in, shim_total, bare_s = [], [], []
+    for _ in range(5):
+        spent[0] = 0.0
+        t0 = clock()
+        for _ in range(1000):
+            null()
+        shim_total.append((clock() - t0) / 1000)
+        shim_in.append(spent[0] / 1000)
+        t0 = clock()
+        for _ in range(1000):
+            bare()
+        bare_s.append((clock() - t0) / 1000)
+    inside = min(shim_in)  # measured inside the wrapper: clock cost + a bare cffi call
+    outside = max(0.0, min(shim_total) - inside)  # the wrapper's cost outside its interval
+    bare_call = min(bare_s)
+
+    tables = list(c_backend._KERNELS.values())
+    originals = [(k, dict(vars(k))) for k in tables]
+    kernel_s, overhead_s, step_s, calls_per_step = [], [], [], []
+    try:
+        for k, attrs in originals:
+            for name, fn in attrs.items():
+                if name not in ("dtype", "ctype"):
+                    setattr(k, name, timed(fn))
+        with backends.backend("c"):
+            for i in range(first, first + count):
+                spent[0], calls[0] = 0.0, 0
+                t0 = clock()
+                step(i)
+                t = clock() - t0
+                kernel = max(0.0, spent[0] - calls[0] * inside)
+                step_s.append(t)
+                kernel_s.append(kernel)
+                overhead_s.append(t - kernel - calls[0] * (inside - bare_call + outside))
+                calls_per_step.append(calls[0])
+    finally:
+        for k, attrs in originals:
+            vars(k).update(attrs)
+    return {
+        "kernel_us": statistics.median(kernel_s) * 1e6,
+        "overhead_us": statistics.median(overhead_s) * 1e6,
+        "kernel_calls_per_step": statistics.median(calls_per_step),
+        "shim_us_per_call": (inside - bare_call + outside) * 1e6,
+        "instrumented_step_us": statistics.median(step_s) * 1e6,
+    }
+
+
 # ================================================================ training throughput
 def measure_training(
     sizes: Sequence[int],
@@ -598,12 +737,18 @@ def measure_training(
     data_dir: str | None = None,
     threads: int | None = None,
     seed: int = 0,
+    peak_seconds: float = 0.25,
 ) -> dict[str, Any]:
     """Training throughput and step latency of each contender on one configuration.
 
     Returns {"config": {...}, "results": {contender: {"samples_per_s", "step_ms",
-    "samples_per_s_repeats"}}, "skipped": {contender: reason}}. `steps` timed steps per
-    repeat (default: auto_steps(batch_size)), after `warmup` untimed ones.
+    "samples_per_s_repeats", "fraction_of_peak"}}, "skipped": {contender: reason}}. `steps`
+    timed steps per repeat (default: auto_steps(batch_size)), after `warmup` untimed ones.
+    config also holds training_flops_per_step and the FMA peak measured just before the
+    repeats (fma_peak_gflops, fma_peak_isa; None without the C backend, and then every
+    fraction_of_peak is None). The C contender's result also has the time inside its C
+    kernels and the Python and glue overhead (see c_kernel_time): kernel_us, overhead_us,
+    kernel_calls_per_step, shim_us_per_call, instrumented_step_us.
     """
     if threads is not None:
         set_threads(threads)
@@ -618,6 +763,7 @@ def measure_training(
             skipped[name] = str(e)
     for name, step in built.items():
         _run_steps(name, step, 0, warmup)
+    peak = fma_peak(peak_seconds)  # at benchmark time: right before the timed repeats
 
     throughputs: dict[str, list[float]] = {name: [] for name in built}
     step_times: dict[str, list[float]] = {name: [] for name in built}
@@ -635,6 +781,15 @@ def measure_training(
         }
         for name in built
     }
+    flops = training_flops(sizes, batch_size)
+    for r in results.values():
+        r["fraction_of_peak"] = (
+            None
+            if peak is None
+            else fraction_of_peak(flops, r["step_ms"], peak["gflops"], threads or 1)
+        )
+    if "c" in built:  # a separate pass with the shim: it slows the step it measures
+        results["c"].update(c_kernel_time(built["c"], warmup + repeats * steps, max(steps, 20)))
     config = dict(
         model=list(sizes),
         activation=activation,
@@ -646,6 +801,9 @@ def measure_training(
         repeats=repeats,
         threads=threads,
         matmul_flops_per_step=matmul_flops(step_matmul_shapes(sizes, batch_size)),
+        training_flops_per_step=flops,
+        fma_peak_gflops=None if peak is None else peak["gflops"],
+        fma_peak_isa=None if peak is None else peak["isa"],
     )
     return {"config": config, "results": results, "skipped": skipped}
 

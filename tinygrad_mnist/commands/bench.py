@@ -11,6 +11,15 @@ for the rules), so the ratios compare like with like. Two tables:
   training    samples/s and the median time of one step, for our library on each backend
               and for PyTorch (when installed) on the same model, batch and optimizer;
               "vs torch" = samples/s divided by PyTorch's.
+              "% peak" = training FLOPs per step / (step time x the FMA peak x threads):
+              how much of this machine the step uses. The FLOPs are the matmuls' (forward
+              2*B*in*out per layer, backward 4*B*in*out per layer except the first layer's
+              dx, which is not needed); the peak is measured just before the timed runs by a
+              small C loop of independent FMA chains on one core (csrc/fma_peak.c) with the
+              instruction set our GEMM uses. For the C backend also: the time per step inside
+              the C kernels (measured in a separate pass by a timing shim around every kernel
+              call, its own cost subtracted) and the rest of the step, "Python and glue
+              overhead" (autograd, argument checks, allocation, NumPy glue, cffi calls).
   matmul      GFLOP/s of our C GEMM kernel and of numpy.matmul on each matmul of one
               training step; "C/numpy" = C speed divided by numpy's.
 
@@ -23,16 +32,25 @@ JSON schema (`--json`), all numbers floats unless noted:
       "config": {"model": [int, ...], "activation": str, "batch_size": int,
                  "optimizer": "sgd" | "adam", "dtype": "float32", "steps": int,
                  "warmup": int, "repeats": int, "threads": int,
-                 "matmul_flops_per_step": int},
+                 "matmul_flops_per_step": int, "training_flops_per_step": int,
+                 "fma_peak_gflops": float | null, "fma_peak_isa": str | null},
+                                                       (the peak is null without the C backend)
       "training": {CONTENDER: {"samples_per_s": float, "step_ms": float,
                                "samples_per_s_repeats": [float, ...],
-                               "vs_torch": float | null}},        CONTENDER: "c", "numpy", "torch"
+                               "vs_torch": float | null,
+                               "fraction_of_peak": float | null}},
+                                                       CONTENDER: "c", "numpy", "torch"
+                  "c" also has, from a pass with a timing shim (benchmark.c_kernel_time):
+                  "kernel_us" (per step, inside C kernels), "overhead_us" (the rest of the
+                  step: Python and glue), "kernel_calls_per_step", "shim_us_per_call",
+                  "instrumented_step_us"
       "skipped": {CONTENDER: "why it did not run"},
       "matmul": [{"name": "L0 fwd", "M": int, "N": int, "K": int, "trans_a": 0|1,
                   "trans_b": 0|1, "c_us": float, "numpy_us": float, "c_gflops": float,
                   "numpy_gflops": float, "ratio": float}],           [] without the C backend
       "environment": {"numpy": str, "torch": str | null, "c_isa": str, "c_threads": int,
-                      "blas": [threadpoolctl info], "env": {VAR: str | null}, ...}
+                      "cpu": str (the CPU model), "blas": [threadpoolctl info],
+                      "env": {VAR: str | null}, "load_average": [float, float, float], ...}
     }
 """
 
@@ -178,16 +196,34 @@ def format_tables(out: dict[str, Any]) -> str:
         f"float32, {cfg['threads']} thread(s); medians of {cfg['repeats']} repeats of "
         f"{cfg['steps']} steps",
         "",
-        f"{'training':<14} {'samples/s':>11} {'step ms':>9} {'vs torch':>9}",
+        f"{'training':<14} {'samples/s':>11} {'step ms':>9} {'vs torch':>9} {'% peak':>7}",
     ]
     for name, r in out["training"].items():
         vs = "-" if r["vs_torch"] is None else f"{r['vs_torch']:.2f}x"
+        frac = r.get("fraction_of_peak")
+        pct = "-" if frac is None else f"{100 * frac:.0f}%"
         lines.append(
             f"{LABELS.get(name, name):<14} {r['samples_per_s']:>11,.0f} {r['step_ms']:>9.3f} "
-            f"{vs:>9}"
+            f"{vs:>9} {pct:>7}"
         )
     for name, why in out["skipped"].items():
         lines.append(f"{LABELS.get(name, name):<14} skipped: {why}")
+    lines.append(
+        f"one step: {cfg['training_flops_per_step'] / 1e6:.1f} MFLOP (the matmuls: forward "
+        "2*B*in*out per layer, backward 4*B*in*out but no dx for the first layer)"
+    )
+    if cfg.get("fma_peak_gflops") is not None:
+        lines.append(
+            f"FMA peak, measured now: {cfg['fma_peak_gflops']:.1f} GFLOP/s per core "
+            f"({cfg['fma_peak_isa']}, float32) on {env.get('cpu', 'this CPU')}; "
+            f"% peak = FLOPs / (step time x peak x {cfg['threads']} thread(s))"
+        )
+    c = out["training"].get("c")
+    if c is not None and "kernel_us" in c:
+        lines.append(
+            f"ours, C, per step: {c['kernel_us']:.0f} us inside {c['kernel_calls_per_step']:.0f} "
+            f"C kernel calls, {c['overhead_us']:.0f} us Python and glue overhead (timing shim)"
+        )
     if out["matmul"]:
         lines += [
             "",
