@@ -4,50 +4,19 @@ option errors, in-process through `cli.main`)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR
+from conftest import MNIST_DIR, assert_clean_error, run_cli
 
 from tinygrad_mnist import cli
 from tinygrad_mnist.serialization import load_model
 from tinygrad_mnist.training import TEST_SIGINT_ENV
 
 QUICK = ["--train-limit", "2000", "--test-limit", "1000", "--no-progress", "--backend", "numpy"]
-
-
-def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`python -m tinygrad_mnist ARGS` on one core, run outside the repo so that the installed
-    package (with its compiled kernels), or the one on $PYTHONPATH, is the one imported."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TINYGRAD_MNIST_DATA", TEST_SIGINT_ENV)}
-    env.update(
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        TINYGRAD_NUM_THREADS="1",
-        **(env_extra or {}),
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "tinygrad_mnist", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tempfile.gettempdir(),
-        timeout=300,
-    )
-
-
-def assert_clean_error(result: subprocess.CompletedProcess, status: int, pattern: str) -> None:
-    """Exit status `status`, stderr matching `pattern`, and no traceback anywhere."""
-    assert result.returncode == status, (result.returncode, result.stderr)
-    assert re.search(pattern, result.stderr), result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_clean_error, run_cli
 
 from tinygrad_mnist import Tensor, backend, commands, training
 from tinygrad_mnist.atomic_file import FileWriteError
@@ -57,26 +58,6 @@ def write_mnist(folder: Path, n_train: int = 60, n_test: int = 20) -> Path:
         save_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
         save_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, np.uint8))
     return folder
-
-
-def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_MNIST_DATA"}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", **(env_extra or {}))
-    env.pop(training.TEST_SIGINT_ENV, None)
-    return subprocess.run(
-        [sys.executable, "-m", "tinygrad_mnist", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tempfile.gettempdir(),
-        timeout=300,
-    )
-
-
-def assert_clean(result: subprocess.CompletedProcess, status: int, pattern: str) -> None:
-    assert result.returncode == status, (result.returncode, result.stderr)
-    assert re.search(pattern, result.stderr), result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 def quick_train(data: Path, out: Path | str, *extra: str) -> list[str]:
@@ -127,7 +108,7 @@ def c_train(data: Path, out: Path) -> list[str]:
 
 def test_absurd_thread_count_is_capped_with_a_note(tiny_data, tmp_path):
     result = run_cli(*c_train(tiny_data, tmp_path / "m.npz"), "--threads", "1000000")
-    assert_clean(result, 0, r"note: --threads 1000000 is more than the \d+ CPUs here; using")
+    assert_clean_error(result, 0, r"note: --threads 1000000 is more than the \d+ CPUs here; using")
     assert (tmp_path / "m.npz").exists()
 
 
@@ -135,11 +116,11 @@ def test_absurd_thread_environment_variable_is_capped_or_refused(tiny_data, tmp_
     result = run_cli(
         *c_train(tiny_data, tmp_path / "m.npz"), env_extra={"TINYGRAD_NUM_THREADS": "1000000"}
     )
-    assert_clean(result, 0, r"note: TINYGRAD_NUM_THREADS=1000000 is more than the \d+ CPUs")
+    assert_clean_error(result, 0, r"note: TINYGRAD_NUM_THREADS=1000000 is more than the \d+ CPUs")
     result = run_cli(
         *quick_train(tiny_data, tmp_path / "m.npz"), env_extra={"TINYGRAD_NUM_THREADS": "lots"}
     )
-    assert_clean(result, 2, r"error: TINYGRAD_NUM_THREADS='lots' is not a whole number")
+    assert_clean_error(result, 2, r"error: TINYGRAD_NUM_THREADS='lots' is not a whole number")
 
 
 def test_c_kernels_cap_the_thread_count_themselves():
@@ -232,15 +213,15 @@ def test_unwritable_output_folder_is_refused_before_any_data_is_read(
 
 def test_collision_on_the_command_line_exits_2_before_training(tiny_data, tmp_path):
     result = run_cli(*quick_train(tiny_data, tmp_path / "model.json"))
-    assert_clean(result, 2, r"error: --metrics \(default\) .*model\.json is the same file")
+    assert_clean_error(result, 2, r"error: --metrics \(default\) .*model\.json is the same file")
     result = run_cli(
         *quick_train(tiny_data, tmp_path / "m.npz", "--metrics", str(tmp_path / "m.npz"))
     )
-    assert_clean(result, 2, "is the same file as --output")
+    assert_clean_error(result, 2, "is the same file as --output")
     result = run_cli(*quick_train(tiny_data, ""))
-    assert_clean(result, 2, "error: --output is empty")
+    assert_clean_error(result, 2, "error: --output is empty")
     result = run_cli(*quick_train(tiny_data, "."))
-    assert_clean(result, 2, r"error: --output \. is a directory")
+    assert_clean_error(result, 2, r"error: --output \. is a directory")
     assert "epoch" not in result.stdout
 
 
@@ -356,14 +337,14 @@ def test_huge_hidden_layer_is_refused_before_allocating(tmp_path, fake_mnist):
 )
 def test_huge_or_non_mnist_models_on_the_command_line(argv, message):
     result = run_cli(*argv)
-    assert_clean(result, 2, message)
+    assert_clean_error(result, 2, message)
 
 
 # ---------------------------------------------------------------------------- 16: odd models
 def test_eval_of_a_model_that_is_not_784_to_10(tmp_path, tiny_data):
     save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
     result = run_cli("eval", str(tmp_path / "five.npz"), "--data-dir", str(tiny_data))
-    assert_clean(result, 2, r"maps 784 inputs to 5 outputs; an MNIST model maps 784")
+    assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs; an MNIST model maps 784")
 
 
 def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
@@ -374,16 +355,16 @@ def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
     result = run_cli(
         "predict", str(tmp_path / "big.npz"), "--index", "0", "--data-dir", str(tiny_data)
     )
-    assert_clean(result, 2, r"outputs overflow to NaN/Inf")
+    assert_clean_error(result, 2, r"outputs overflow to NaN/Inf")
     result = run_cli("eval", str(tmp_path / "big.npz"), "--data-dir", str(tiny_data))
-    assert_clean(result, 2, r"outputs overflow to NaN/Inf on the test images")
+    assert_clean_error(result, 2, r"outputs overflow to NaN/Inf on the test images")
 
 
 # ---------------------------------------------------------------------------- 18: 0 images
 def test_train_on_empty_idx_files_is_one_clear_error(tmp_path):
     data = write_mnist(tmp_path / "empty", n_train=60, n_test=0)
     result = run_cli(*quick_train(data, tmp_path / "m.npz"))
-    assert_clean(result, 2, "holds 0 images")
+    assert_clean_error(result, 2, "holds 0 images")
 
 
 def test_train_on_an_empty_data_set_is_a_config_error(tmp_path, monkeypatch):
@@ -562,7 +543,7 @@ def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
-    assert_clean(result, 130, r"^error: interrupted$")
+    assert_clean_error(result, 130, r"^error: interrupted$")
 
 
 # ---------------------------------------------------------------------------- same class elsewhere
@@ -570,10 +551,12 @@ def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
     pytest.importorskip("matplotlib")
     (tmp_path / "file").write_text("x")
     result = run_cli(*quick_train(tiny_data, tmp_path / "m.npz", "--plot", str(tmp_path / "file")))
-    assert_clean(result, 2, r"error: --plot .*file is a file, not a folder")
+    assert_clean_error(result, 2, r"error: --plot .*file is a file, not a folder")
     assert not (tmp_path / "m.npz").exists()
     result = run_cli("bench", "--plot", str(tmp_path / "nowhere" / "b.png"), "--steps", "1")
-    assert_clean(result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist")
+    assert_clean_error(
+        result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist"
+    )
     assert result.stdout == ""
 
 
@@ -588,11 +571,11 @@ def test_plot_of_a_model_that_is_not_784_to_10_and_of_deep_metrics(tmp_path, tin
         "--out",
         str(tmp_path / "p"),
     )
-    assert_clean(result, 2, r"maps 784 inputs to 5 outputs")
+    assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs")
     save_model(tmp_path / "ok.npz", MLP([784, 8, 10], seed=0))
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     result = run_cli(
         "plot", str(tmp_path / "ok.npz"), "--metrics", str(tmp_path / "deep.json"),
         "--data-dir", str(tiny_data), "--out", str(tmp_path / "p"),
     )  # fmt: skip
-    assert_clean(result, 2, r"deep\.json: the metrics JSON is nested too deeply")
+    assert_clean_error(result, 2, r"deep\.json: the metrics JSON is nested too deeply")
