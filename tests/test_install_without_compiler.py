@@ -56,6 +56,9 @@ def _run(python: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.pop("TINYGRAD_BACKEND", None)
+    # the child runs in another folder: a relative $TINYGRAD_MNIST_DATA must become absolute
+    if env.get("TINYGRAD_MNIST_DATA"):
+        env["TINYGRAD_MNIST_DATA"] = os.path.abspath(env["TINYGRAD_MNIST_DATA"])
     mnist = REPO.parent / "shared" / "mnist"
     if "TINYGRAD_MNIST_DATA" not in env and (mnist / "train-images-idx3-ubyte.gz").exists():
         env["TINYGRAD_MNIST_DATA"] = str(mnist)
