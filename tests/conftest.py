@@ -64,3 +64,67 @@ def assert_clean_error(result: subprocess.CompletedProcess, status: int, pattern
     assert result.returncode == status, (result.returncode, result.stderr)
     assert re.search(pattern, result.stderr), result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+# ---------------------------------------------------------------- a real browser
+# The browser tests drive the system's Chromium (Debian's `chromium` package) with Playwright
+# (the `browser` extra). Playwright never downloads a browser here: it is given the system one.
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# As root in a container Chromium needs --no-sandbox; the rest keep it from calling home, which
+# a closed network answers with refused connections (and the tests must work offline anyway).
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def _chromium_path() -> str | None:
+    override = os.environ.get("TINYGRAD_MNIST_CHROMIUM")
+    if override:
+        return override if Path(override).exists() else None
+    return next((c for c in CHROMIUM_CANDIDATES if Path(c).exists()), None)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium driven by Playwright, shared by the session's browser tests.
+
+    Skips, saying why, when Playwright or a Chromium binary is missing."""
+    # CI sets TINYGRAD_MNIST_REQUIRE_BROWSER where it installed Chromium: there a missing piece
+    # is a failure, not a skip.
+    missing = pytest.fail if os.environ.get("TINYGRAD_MNIST_REQUIRE_BROWSER") else pytest.skip
+    if find_spec("playwright") is None:
+        missing('needs Playwright: pip install ".[test,browser]"')
+    path = _chromium_path()
+    if path is None:
+        missing(
+            "needs Chromium: apt-get install chromium (or set TINYGRAD_MNIST_CHROMIUM to a binary)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, headless=True, args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh page in its own browser context (no shared storage between tests); the console
+    errors the page logs are collected in `page.console_errors` for the test to assert on."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    try:
+        yield pg
+    finally:
+        context.close()
