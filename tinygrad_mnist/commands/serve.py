@@ -29,7 +29,7 @@ from ..serialization import load_model
 from . import HelpFormatter, add_data_dir, require_mnist_model
 
 if TYPE_CHECKING:  # imported when serving: the other commands need no web server
-    from ..digit_pad.server import TestDigits
+    from ..digit_pad.server import RandomDigits
 
 NAME = "serve"
 DEFAULT_HOST = "127.0.0.1"
@@ -111,16 +111,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_test_digits(data_dir: str | None) -> TestDigits:
+def load_test_digits(data_dir: str | None) -> RandomDigits:
     """MNIST's test set from `data_dir`, $TINYGRAD_MNIST_DATA or the cache, or the reason it
     cannot be had. Never downloads: a server should start at once, also offline."""
-    from ..digit_pad.server import TestDigits
+    from ..digit_pad.server import RandomDigits
 
     directory = data_dir or os.environ.get(ENV_VAR)
     if not directory:
         cache = default_cache_dir()
         if not all(find_in_dir(cache, n) for n in mnist_filenames("test")):
-            return TestDigits(
+            return RandomDigits(
                 None,
                 None,
                 f"no MNIST test set found: pass --data-dir DIR or set ${ENV_VAR} (the cache "
@@ -130,8 +130,8 @@ def load_test_digits(data_dir: str | None) -> TestDigits:
     try:
         images, labels = load_mnist("test", directory)
     except (MNISTNotFoundError, IDXError) as e:
-        return TestDigits(None, None, str(e).splitlines()[0])
-    return TestDigits(images, labels)
+        return RandomDigits(None, None, str(e).splitlines()[0])
+    return RandomDigits(images, labels)
 
 
 def is_loopback(host: str) -> bool:

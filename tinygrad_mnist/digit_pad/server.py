@@ -73,7 +73,7 @@ def static_files() -> dict[str, tuple[bytes, str]]:
     return files
 
 
-class TestDigits:
+class RandomDigits:
     """MNIST's test digits for the "random test digit" button, or the reason they are not
     available (`images` is None then)."""
 
@@ -106,7 +106,7 @@ class DigitPadServer(ThreadingHTTPServer):
         address: tuple[str, int],
         model: MLP,
         model_name: str,
-        test_digits: TestDigits,
+        test_digits: RandomDigits,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.model, self.model_name, self.test_digits = model, model_name, test_digits
@@ -116,7 +116,10 @@ class DigitPadServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
+        """Where a browser on this machine finds the pad (for a server listening on every
+        address, 0.0.0.0 or ::, that is loopback)."""
         host, port = self.server_address[:2]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
         return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     def model_info(self) -> dict[str, Any]:
