@@ -24,7 +24,12 @@ from tinygrad_mnist.commands.serve import is_loopback, load_test_digits
 from tinygrad_mnist.data import save_idx
 from tinygrad_mnist.digit_pad import analyse_digit, canvas_to_mnist, hidden_activations
 from tinygrad_mnist.digit_pad.preprocess import is_blank
-from tinygrad_mnist.digit_pad.server import MAX_BODY_BYTES, DigitPadServer, RandomDigits
+from tinygrad_mnist.digit_pad.server import (
+    MAX_BODY_BYTES,
+    DigitPadHandler,
+    DigitPadServer,
+    RandomDigits,
+)
 from tinygrad_mnist.digit_render import load_digit_image, pixels_to_input
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.serialization import save_model
@@ -269,6 +274,20 @@ def test_a_huge_body_is_refused_from_its_content_length_before_it_is_read(pad):
     status, body = request(pad.url + "api/predict", b" " * (MAX_BODY_BYTES + 1))
     assert status == 413
     assert request(pad.url + "api/model")[0] == 200
+
+
+def test_a_body_that_never_arrives_times_out_without_blocking_others(pad, monkeypatch):
+    monkeypatch.setattr(DigitPadHandler, "timeout", 0.5)
+    with socket.create_connection(pad.server_address[:2], timeout=10) as slow:
+        slow.sendall(
+            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"wid'
+        )
+        assert request(pad.url + "api/model")[0] == 200  # served while the slow one waits
+        response = http.client.HTTPResponse(slow)
+        response.begin()
+        assert response.status == 408
+        assert "did not arrive within" in json.loads(response.read())["error"]
 
 
 @pytest.mark.parametrize(

@@ -307,7 +307,7 @@ class DigitPadHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise RequestError(
                 HTTPStatus.REQUEST_TIMEOUT,
-                f"the body did not arrive within {REQUEST_TIMEOUT} s ({length} bytes announced)",
+                f"the body did not arrive within {self.timeout} s ({length} bytes announced)",
             ) from None
         self._body_read = True
         ctype = self.headers.get_content_type()  # "text/plain" when the header is missing
