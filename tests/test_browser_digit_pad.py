@@ -149,6 +149,34 @@ def test_drawn_one_matches_predict(page, served: ServeProcess, model_file: Path,
         shutil.copyfile(shot, SCREENSHOT)
 
 
+def test_a_one_drawn_with_a_finger(chromium, served: ServeProcess):
+    """Touch goes through the same pointer events: a touch screen's stroke (sent as real touch
+    events through the DevTools protocol) is read as a 1 too."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, has_touch=True)
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served.url)
+        wait_until_idle(page)
+        box = page.locator("#pad").bounding_box()
+        x, top = box["x"] + box["width"] / 2, box["y"]
+        cdp = context.new_cdp_session(page)
+        points = [(x + 10 - 20 * t / 20, top + 40 + 200 * t / 20) for t in range(21)]
+        for i, (px, py) in enumerate(points):
+            kind = "touchStart" if i == 0 else "touchMove"
+            cdp.send(
+                "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": px, "y": py}]}
+            )
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        wait_until_idle(page)
+        assert page.locator("#prediction").inner_text() == "1"
+        assert abs(sum(shown_percentages(page)) / 100 - 1) <= 1e-3
+        assert errors == []
+    finally:
+        context.close()
+
+
 def test_random_test_digit_shows_its_label(page, served: ServeProcess):
     images, labels = load_mnist("test", MNIST_DIR)
     page.goto(served.url)

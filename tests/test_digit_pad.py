@@ -135,6 +135,11 @@ def test_hidden_activations_are_each_layers_output(activation, fuse):
         np.testing.assert_allclose(got[k], h, rtol=1e-5, atol=1e-6)
 
 
+def test_a_model_without_hidden_layers_has_no_strips():
+    view = analyse_digit(MLP([784, 10], seed=0), canvas_to_mnist(canvas_with((40, 240, 130, 150))))
+    assert view["hidden"] == [] and len(view["probabilities"]) == 10
+
+
 def test_a_model_whose_outputs_overflow_gives_no_prediction(model):
     for p in model.parameters():
         p.data[...] = 1e30

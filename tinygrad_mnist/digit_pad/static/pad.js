@@ -205,6 +205,9 @@ function activationColour(value, lo, hi) {
 function showHidden(layers) {
   const box = document.getElementById("hidden");
   box.textContent = "";
+  if (layers.length === 0) {
+    box.textContent = "This model has no hidden layer: the input goes straight to the 10 outputs.";
+  }
   layers.forEach((layer, k) => {
     const values = layer.values;
     const finite = values.filter((v) => v !== null);
