@@ -254,6 +254,7 @@ def b64(n: int) -> str:
         (json.dumps({"width": 28, "height": 28, "pixels": b64(783)}).encode(), "application/json", 400, "holds 783 bytes; a 28x28 canvas needs 784"),
         (json.dumps({"width": 28, "height": 28, "pixels": [0] * 784}).encode(), "application/json", 400, "must be a base64 string"),
         (json.dumps({"width": 28, "height": 28, "pixels": "not base64!"}).encode(), "application/json", 400, "not valid base64"),
+        (b"[" * 100_000, "application/json", 400, "nested too deeply"),
         (b'{"width": 28}', "text/plain", 415, "must be application/json, not text/plain"),
         (b'{"width": 28}', None, 415, "must be application/json"),
     ],

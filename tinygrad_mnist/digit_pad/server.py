@@ -205,12 +205,14 @@ class DigitPadHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         self._body_read = False  # one handler serves every request of a kept-alive connection
         try:
-            url = urlsplit(self.path)
-            route = self._route(method, url.path)
-            getattr(self, f"_{route}")(url.query)
-        except RequestError as e:
-            self._discard_body()
-            self._send_json({"error": e.message}, e.status, allow=e.allow)
+            try:
+                url = urlsplit(self.path)
+                getattr(self, f"_{self._route(method, url.path)}")(url.query)
+            except RequestError as e:
+                self._discard_body()
+                self._send_json({"error": e.message}, e.status, allow=e.allow)
+        except (ConnectionError, TimeoutError):  # the client went away: nobody to answer
+            self.close_connection = True
         except Exception as e:  # a bug of ours: answer 500 and keep serving
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
@@ -325,6 +327,10 @@ class DigitPadHandler(BaseHTTPRequestHandler):
             return json.loads(body)
         except (UnicodeDecodeError, ValueError) as e:  # JSONDecodeError is a ValueError
             raise RequestError(HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {e}") from None
+        except RecursionError:  # "[[[[...": nested deeper than Python's parser recurses
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, "the body is not a canvas: JSON nested too deeply"
+            ) from None
 
     def _discard_body(self) -> None:
         """Before an error answer on a kept-alive connection, skip a body not read yet, so the
@@ -337,9 +343,12 @@ class DigitPadHandler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if 0 <= length <= MAX_BODY_BYTES:
-            self.rfile.read(length)
-        else:
-            self.close_connection = True
+            try:
+                self.rfile.read(length)
+                return
+            except OSError:  # a timeout or a reset: the connection is lost either way
+                pass
+        self.close_connection = True
 
     # ------------------------------------------------------------ answers
     def _send_json(self, obj: Any, status: int = HTTPStatus.OK, allow: str | None = None) -> None:
