@@ -26,7 +26,7 @@ from ..data import ENV_VAR, IDXError, MNISTNotFoundError, default_cache_dir, loa
 from ..data.mnist import find_in_dir, mnist_filenames
 from ..plots import MissingPlotExtraError
 from ..serialization import load_model
-from . import HelpFormatter, add_data_dir, require_mnist_model
+from . import HelpFormatter, require_mnist_model
 
 if TYPE_CHECKING:  # imported when serving: the other commands need no web server
     from ..digit_pad.server import RandomDigits
@@ -72,7 +72,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="address to listen on. Anything but loopback (127.0.0.1, ::1, localhost) lets "
         "other machines use the pad",
     )
-    add_data_dir(p, ', for the "random test digit" button; never downloaded here')
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help='directory with the MNIST test files, for the "random test digit" button '
+        "(default: $TINYGRAD_MNIST_DATA, else the download cache; serve never downloads)",
+    )
     return p
 
 
