@@ -214,6 +214,12 @@ def test_random_digit_button_says_why_it_is_off(page, model_file: Path, tmp_path
         out, err = server.stop()
     assert server.returncode == 0 and "Traceback" not in err, err
     assert "random test digit button is off" in err
+    # With the server gone, drawing says so on the page instead of failing silently.
+    assert page.locator("#error").is_hidden()
+    draw_one(page)
+    page.locator("#error").wait_for(state="visible", timeout=10_000)
+    assert "Cannot reach the digit pad's server" in page.locator("#error").inner_text()
+    page.wait_for_function("document.getElementById('status').textContent === 'not up to date'")
 
 
 def test_bad_request_then_good_request(served: ServeProcess):

@@ -89,11 +89,12 @@ let inFlight = false;
 let dirty = false;
 let lastSent = 0;
 let timer = null;
+let failed = false; // the last request got no answer: what is shown is not the drawing's
 
 function setBusy() {
   const busy = inFlight || dirty;
   statusEl.dataset.busy = busy ? "1" : "0";
-  statusEl.textContent = busy ? "thinking\u2026" : "up to date";
+  statusEl.textContent = busy ? "thinking\u2026" : failed ? "not up to date" : "up to date";
 }
 
 function schedulePredict() {
@@ -138,7 +139,9 @@ async function sendCanvas() {
       headers: { "Content-Type": "application/json" },
       body,
     }));
+    failed = false;
   } catch (err) {
+    failed = true;
     showError(err);
   } finally {
     inFlight = false;
@@ -162,7 +165,10 @@ randomButton.addEventListener("click", loadTestDigit);
 
 function showError(err) {
   errorEl.hidden = false;
-  errorEl.textContent = `The server said: ${err.message}`;
+  // fetch rejects with a TypeError when there is no answer at all (the server was stopped).
+  errorEl.textContent = err instanceof TypeError
+    ? "Cannot reach the digit pad's server: is `tinygrad-mnist serve` still running?"
+    : `The server said: ${err.message}`;
 }
 
 // ------------------------------------------------------------------ showing the answer
