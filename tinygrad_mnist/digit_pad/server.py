@@ -25,6 +25,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +45,10 @@ from .preprocess import canvas_to_mnist, is_blank
 MAX_BODY_BYTES = 1 << 20
 MIN_CANVAS, MAX_CANVAS = SIDE, 1024  # canvas side in pixels; MAX_CANVAS**2 <= MAX_BODY_BYTES
 REQUEST_TIMEOUT = 10  # seconds a client may take to send its request before it is dropped
+# After refusing a body unread, skip at most this much of it, for at most LINGER_SECONDS, before
+# closing: closing a socket with unread data resets the connection, and a client still sending
+# (most send the whole body before they read the answer) would see the reset, not the 413.
+LINGER_BYTES, LINGER_SECONDS = 16 << 20, 2.0
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -202,6 +207,26 @@ class DigitPadHandler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:  # noqa: N802
         self._dispatch("PATCH")
 
+    def finish(self) -> None:
+        super().finish()
+        if getattr(self, "_linger", False):
+            self._linger_close()
+
+    def _linger_close(self) -> None:
+        """Skip what the client still sends after a refused body, then let the server close."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)  # the answer is complete: say so
+            self.connection.settimeout(LINGER_SECONDS)
+            deadline = time.monotonic() + LINGER_SECONDS
+            skipped = 0
+            while skipped < LINGER_BYTES and time.monotonic() < deadline:
+                chunk = self.connection.recv(65536)
+                if not chunk:  # the client read the answer and closed
+                    break
+                skipped += len(chunk)
+        except OSError:
+            pass
+
     def _dispatch(self, method: str) -> None:
         self._body_read = False  # one handler serves every request of a kept-alive connection
         try:
@@ -299,6 +324,7 @@ class DigitPadHandler(BaseHTTPRequestHandler):
         length = self._content_length()
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the body is never read, so the stream is lost
+            self._linger = True
             raise RequestError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"the body is {length:,} bytes; at most {MAX_BODY_BYTES:,} are accepted",
