@@ -21,7 +21,7 @@ import ast
 import inspect
 import textwrap
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import FunctionType
 
@@ -124,7 +124,7 @@ def _backend_call(stmt: ast.stmt) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def tensor_derivative(op: type, index: int) -> SourceLine | None:
     """Where the derivative of Function `op`'s output with respect to input `index` is written."""
     backward = op.__dict__.get("backward")
@@ -187,7 +187,7 @@ def _value_ops() -> dict[str, tuple[FunctionType, ast.FunctionDef, ast.Call]]:
 _VALUE_OPS: dict[str, tuple[FunctionType, ast.FunctionDef, ast.Call]] | None = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def scalar_derivative(op: str, index: int) -> SourceLine | None:
     """Where `Value` op `op` (e.g. "*", "tanh", "**2") writes d(out)/d(child `index`)."""
     global _VALUE_OPS

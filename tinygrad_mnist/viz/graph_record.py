@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..function import FREED, Function
-from ..ops import activations, arithmetic, linear, matmul, movement
+from ..ops import activations, arithmetic, matmul, movement
 from ..scalar import Value
 from ..tensor import Tensor
 from . import derivative_source
