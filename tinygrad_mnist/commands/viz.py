@@ -41,7 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="which graph: forward_pass (the course's MLP, tensors) or neuron (scalar Values)",
     )
     p.add_argument(
-        "--out", default=None, metavar="PATH", help="the .html file to write (default: EXAMPLE.html)"
+        "--out",
+        default=None,
+        metavar="PATH",
+        help="the .html file to write (default: EXAMPLE.html)",
     )
     p.add_argument(
         "--rankdir",

@@ -156,6 +156,13 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 "retain_graph=True)"
             )
     names_by_id = {id(v): k for k, v in names.items()}
+    for t in topo:  # `x @ W1` reshapes x, outside the graph when x needs no grad: still "x"
+        if t._ctx is None and id(t) not in names_by_id:
+            for k, v in names.items():
+                if isinstance(v, Tensor) and v.data.size == t.data.size:
+                    if np.shares_memory(v.data, t.data):
+                        names_by_id[id(t)] = k
+                        break
     ids = {id(t): i for i, t in enumerate(topo)}
 
     # One real backward pass that keeps every grad: inner tensors retain theirs, leaves
