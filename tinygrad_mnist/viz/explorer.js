@@ -45,7 +45,8 @@
     return "[" + idx.join(", ") + "]";
   }
   // A name with operators in it (a Value labelled "x1*w1") is bracketed: ∂L/∂(x1*w1).
-  const plain = (name) => /^[A-Za-z0-9_#.]+$/.test(name) ? name : "(" + name + ")";
+  const plain = (name) => /^[A-Za-z0-9_#.()]+$/.test(name) ? name : "(" + name + ")";
+  const factor = (v) => (Number(v) < 0 ? "(" + fmt(v) + ")" : fmt(v));  // 0.5·(−0.5)
   function d(node) { return "∂L/∂" + plain(node.name); }
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -101,15 +102,15 @@
       let text;
       if (e.kind === "elementwise") {
         text = d(node) + idx + " = " + up + " · " + e.formula + " = " +
-          fmt(e.upstream[kk]) + " · " + fmt(e.local[k]) + " = " + fmt(e.contribution[k]);
+          factor(e.upstream[kk]) + " · " + factor(e.local[k]) + " = " + fmt(e.contribution[k]);
       } else if (e.kind === "matmul" && e.terms && k < e.terms.length) {
-        const terms = e.terms[k].map((p) => fmt(p[0]) + "·" + fmt(p[1])).join(" + ");
+        const terms = e.terms[k].map((p) => factor(p[0]) + "·" + factor(p[1])).join(" + ");
         const more = e.terms[k].length < e.termsTotal ? " + …" : "";
         text = d(node) + idx + " = (" + e.formula + ")" + idx + " = " + terms + more +
           " = " + fmt(e.contribution[k]);
       } else {
-        text = d(node) + " = " + e.formula + ";  " + d(node) + idx + " = " +
-          fmt(e.contribution[k]) + "   (with " + d(out) + " = " + list(e.upstream, 4) + ")";
+        text = d(node) + " = " + e.formula + "\n  with " + d(out) + " = " +
+          list(e.upstream, 4) + "\n" + d(node) + idx + " = " + fmt(e.contribution[k]);
       }
       parts.push(fmt(e.contribution[k]));
       lines.push([lhs + text, ""]);

@@ -80,4 +80,4 @@ def local_formula(tier: str, op: str, index: int, inputs: list[str], output: str
 
 def _plain(name: str) -> str:
     """A name with operators in it (a Value labelled "x1*w1") goes in brackets: (x1*w1)."""
-    return name if re.fullmatch(r"[A-Za-z0-9_#.]+", name) else f"({name})"
+    return name if re.fullmatch(r"[A-Za-z0-9_#.()]+", name) else f"({name})"

@@ -128,6 +128,20 @@ def _name_of(node: Any, names_by_id: dict[int, str], op: str, number: int) -> st
     return f"{short}#{number}"
 
 
+def _readable_names(nodes: list[Node], given: set[int]) -> None:
+    """Name an unnamed op node after its inputs when that stays short and one level deep:
+    "reshape(h2)", "log(clamp#22)"; otherwise it keeps its op and number ("matmul#17")."""
+    used = {n.name for n in nodes}
+    for n in nodes:
+        if n.id in given or not n.op or not n.parents:
+            continue
+        inputs = [nodes[p].name for p in n.parents]
+        short = f"{n.op.split(chr(10))[0]}({', '.join(inputs)})"
+        if len(short) <= 18 and short not in used and not any("(" in i for i in inputs):
+            used.add(short)
+            n.name = short
+
+
 # ---------------------------------------------------------------------------- Tensor tier
 def _tensor_inputs(t: Tensor) -> tuple[Tensor, ...]:
     return tuple(t._ctx.parents) if t._ctx is not None else ()
@@ -192,6 +206,8 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 parents=[ids[id(p)] for p in _tensor_inputs(t)],
             )
         )
+
+    _readable_names(nodes, {ids[k] for k in names_by_id if k in ids})
 
     edges: list[Edge] = []
     for t in topo:
