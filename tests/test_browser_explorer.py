@@ -162,6 +162,19 @@ def test_choosing_an_element_by_clicking_the_heat_map(course_page):
     assert displayed_numbers(page.inner_text("#chain"))[-1] == pytest.approx(expected, rel=1e-3)
 
 
+def test_the_chain_rule_lines_quoted_in_the_docs_are_what_the_page_shows(course_page):
+    page = course_page
+    docs = (REPO / "README.md").read_text() + (REPO / "docs" / "explorer.md").read_text()
+    quoted = set(re.findall(r"`(∂L/∂(?:a2|W3)\[0(?:, 0)?\] = [^`]+)`", docs.replace("\n", " ")))
+    assert len(quoted) == 2, quoted
+    shown = []
+    for name in ("W3", "a2"):
+        step_until(page, name)
+        shown.append(page.inner_text("#chain"))
+    for line in quoted:
+        assert any(" ".join(line.split()) in text for text in shown), line
+
+
 def test_a_value_graph(offline, tmp_path):
     g = neuron()
     path = viz.explore(g["o"], tmp_path / "neuron.html", names=g)

@@ -315,3 +315,11 @@ def test_both_backends_record_the_same_numbers():
             grads[name] = {n.name: n.grad for n in rec.nodes if n.grad is not None}
     for key, value in grads["numpy"].items():
         np.testing.assert_allclose(grads["c"][key], value, rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+def test_docs_show_pictures_that_exist_and_commands_that_run():
+    for doc in (REPO / "README.md", REPO / "docs" / "explorer.md"):
+        text = re.sub(r"<!--.*?-->", "", doc.read_text(encoding="utf-8"), flags=re.S)
+        for image in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text):
+            assert (doc.parent / image).is_file(), (doc.name, image)
+        assert "tinygrad-mnist viz --example forward_pass" in text
