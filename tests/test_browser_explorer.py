@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from tinygrad_mnist import viz
+import tinygrad_mnist.nn.functional as F
+from tinygrad_mnist import Tensor, nn, viz
 from tinygrad_mnist.worked_examples import forward_pass, neuron
 
 SCREENSHOT = REPO / "docs" / "img" / "explorer.png"
@@ -215,3 +216,27 @@ def test_screenshot_for_the_readme(offline, tmp_path):
     assert shot.stat().st_size > 40_000  # a real picture, not a blank page
     if os.environ.get("TINYGRAD_MNIST_SCREENSHOTS"):
         shutil.copyfile(shot, SCREENSHOT)
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_an_mlp_with_a_batch_fused_or_not(offline, tmp_path, fuse):
+    rng = np.random.default_rng(0)
+    model = nn.MLP([6, 5, 4, 3], activation="sigmoid", seed=0, fuse=fuse)
+    x = Tensor(rng.normal(size=(4, 6)))
+    loss = F.cross_entropy(model(x), Tensor(np.array([0, 1, 2, 1]), dtype="int64"))
+    path = viz.explore(loss, tmp_path / "mlp.html", names=dict(model.named_parameters()))
+    page = offline
+    open_page(page, path)
+    labels = page.locator("#graph svg g.node text").all_text_contents()
+    assert ("linear+sigmoid" in labels) == fuse
+    assert ("(fused: x @ w^T, + b, sigmoid)" in labels) == fuse
+    step_until(page, "0.weight")  # the first layer's weight: the last step
+    shown = [
+        float(v) for v in page.get_attribute("#step-grad", "data-values").strip("[]").split(",")
+    ]
+    np.testing.assert_array_equal(shown, model[0].weight.grad.data.reshape(-1))
+    assert page.is_disabled("#step") and page.is_disabled("#run-all")
+    page.click("#reset")
+    page.click("#run-all")
+    assert page.inner_text("#step-node") == "0.weight"
+    assert page.console_errors == [] and page.blocked == []
