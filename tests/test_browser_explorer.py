@@ -148,6 +148,9 @@ def test_run_all_then_reset(course_page):
     page.click("#reset")
     assert page.inner_text("#progress") == f"step 0 of {total}"
     assert page.locator("#graph svg g.node.done").count() == 0
+    page.keyboard.press("ArrowRight")  # what a presenter's remote sends
+    page.keyboard.press("PageDown")
+    assert page.inner_text("#progress") == f"step 2 of {total}"
     assert page.console_errors == [] and page.blocked == []
 
 

@@ -224,6 +224,14 @@
   $("step").addEventListener("click", () => { stepOnce(); render(); });
   $("run-all").addEventListener("click", () => { while (done < steps.length) stepOnce(); render(); });
   $("reset").addEventListener("click", () => { reset(); render(); });
+  document.addEventListener("keydown", (ev) => {  // a presenter's remote sends these
+    if (ev.target.tagName === "SELECT" || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    if (ev.key === "ArrowRight" || ev.key === "PageDown") {
+      ev.preventDefault();
+      stepOnce();
+      render();
+    }
+  });
   $("element").addEventListener("change", (ev) => {
     if (done === 0) return;
     selected[steps[done - 1].node] = Number(ev.target.value);
