@@ -96,13 +96,14 @@
     for (const ei of step.edges) {
       const e = edges[ei];
       const out = nodes[e.consumer];
-      const kk = e.upstream.length === 1 ? 0 : k;
+      const upstream = out.grad;  // the gradient arriving along this edge
+      const kk = upstream.length === 1 ? 0 : k;
       const up = d(out) + indexText(out, kk);
       const lhs = step.edges.length > 1 ? "via " + out.name + ": " : "";
       let text;
       if (e.kind === "elementwise") {
         text = d(node) + idx + " = " + up + " · " + e.formula + " = " +
-          factor(e.upstream[kk]) + " · " + factor(e.local[k]) + " = " + fmt(e.contribution[k]);
+          factor(upstream[kk]) + " · " + factor(e.local[k]) + " = " + fmt(e.contribution[k]);
       } else if (e.kind === "matmul" && e.terms && k < e.terms.length) {
         const terms = e.terms[k].map((p) => factor(p[0]) + "·" + factor(p[1])).join(" + ");
         const more = e.terms[k].length < e.termsTotal ? " + …" : "";
@@ -110,7 +111,7 @@
           " = " + fmt(e.contribution[k]);
       } else {
         text = d(node) + " = " + e.formula + "\n  with " + d(out) + " = " +
-          list(e.upstream, 4) + "\n" + d(node) + idx + " = " + fmt(e.contribution[k]);
+          list(upstream, 4) + "\n" + d(node) + idx + " = " + fmt(e.contribution[k]);
       }
       parts.push(fmt(e.contribution[k]));
       lines.push([lhs + text, ""]);

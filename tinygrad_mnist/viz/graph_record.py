@@ -193,14 +193,14 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
     nodes: list[Node] = []
     for i, t in enumerate(topo):
         op = _op_label(t._ctx)
-        grad = None if t.grad is None else np.array(t.grad.data, dtype=np.float64)
+        grad = None if t.grad is None else np.array(t.grad.data)
         nodes.append(
             Node(
                 id=i,
                 name=_name_of(t, names_by_id, op, i),
                 op=op,
                 op_class=type(t._ctx).__name__ if t._ctx is not None else "",
-                data=np.array(t.data, dtype=np.float64),
+                data=np.array(t.data),
                 grad=grad if t.requires_grad else None,
                 requires_grad=t.requires_grad,
                 parents=[ids[id(p)] for p in _tensor_inputs(t)],
@@ -225,8 +225,8 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 parent=ids[id(p)],
                 index=index,
                 kind="general",
-                upstream=np.array(g, dtype=np.float64),
-                contribution=np.array(part, dtype=np.float64).reshape(p.shape),
+                upstream=np.array(g),
+                contribution=np.array(part).reshape(p.shape),
                 source=derivative_source.tensor_derivative(type(ctx), index),
             )
             elementwise = g.size == 1 or (
@@ -236,7 +236,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 if ones is None:  # backward is linear in g: on ones it gives d(out)/d(input)
                     ones = ctx.backward(np.ones_like(g))
                 edge.kind = "elementwise"
-                edge.local = np.array(ones[index], dtype=np.float64).reshape(p.shape)
+                edge.local = np.array(ones[index]).reshape(p.shape)
             elif isinstance(ctx, matmul.MatMul) and g.ndim == 2:
                 a, b = ctx.saved[0], ctx.saved[1]
                 edge.kind = "matmul"

@@ -140,10 +140,12 @@ def to_dot(rec: Recording, rankdir: str = "LR") -> str:
 
 
 def _flat(a: np.ndarray | None) -> list[float | str] | None:
-    """The array's numbers in flat (C) order; inf and nan as the strings JavaScript's
+    """The array's numbers in flat (C) order, exactly; inf and nan as the strings JavaScript's
     Number() reads ("Infinity", "NaN"), since JSON has no such numbers."""
     if a is None:
         return None
+    if a.dtype == np.float32:  # 9 significant digits give back the very same float32
+        return [_number(float(f"{v:.9g}")) for v in a.reshape(-1)]
     return [_number(v) for v in a.reshape(-1)]
 
 
@@ -154,6 +156,7 @@ def _number(v: float) -> float | str:
 
 
 def _edge_json(rec: Recording, edge: Edge) -> dict[str, Any]:
+    # The gradient arriving along the edge is the consumer's own (the page reads it there).
     consumer = rec.nodes[edge.consumer]
     inputs = [rec.nodes[p].name for p in consumer.parents]
     return {
@@ -161,7 +164,6 @@ def _edge_json(rec: Recording, edge: Edge) -> dict[str, Any]:
         "parent": edge.parent,
         "index": edge.index,
         "kind": edge.kind,
-        "upstream": _flat(edge.upstream),
         "contribution": _flat(edge.contribution),
         "local": _flat(edge.local),
         "terms": None
