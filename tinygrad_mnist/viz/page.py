@@ -52,7 +52,8 @@ def _color(v: float, scale: float) -> str:
 
 def heat_grid(shape: tuple[int, ...]) -> tuple[int, int, list[int]]:
     """(rows, cols, flat indices) of the cells drawn for an array of `shape`: up to
-    HEAT_ROWS x HEAT_COLS from the top-left corner (rows are the first axis, the rest flat)."""
+    HEAT_ROWS x HEAT_COLS from the top-left corner (rows are the first axis, the rest flat);
+    a vector is one row of up to 2 HEAT_COLS cells."""
     if len(shape) == 0:
         return 0, 0, []
     rows_all = shape[0] if len(shape) > 1 else 1
