@@ -158,7 +158,7 @@
       const inputs = node.parents.map((p) => nodes[p].name).join(", ");
       made.textContent = "made by " + node.op.replace("\n", " ") + " from " + inputs;
     } else {
-      made.textContent = "a leaf (a parameter): its gradient is what an optimizer step uses";
+      made.textContent = "a leaf: backward stops here (a parameter's gradient is what an optimizer step uses)";
     }
     $("step-grad-name").textContent = d(node);
     const gradEl = $("step-grad");
