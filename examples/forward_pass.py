@@ -15,8 +15,8 @@ import argparse
 
 import numpy as np
 
-import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor, no_grad
+from tinygrad_mnist.worked_examples import course_forward, course_parameters
 
 
 def show(name: str, values: np.ndarray, fmt: str = ".4f") -> None:
@@ -27,28 +27,19 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 parser.add_argument("--lr", type=float, default=0.5, help="gradient-descent step size")
 args = parser.parse_args()
 
-x = Tensor([1.5, 2.5, 3.0], dtype="float64")
-y = Tensor([1.0, 0.0], dtype="float64")
-W1 = Tensor(np.full((3, 3), 0.05), requires_grad=True, dtype="float64")
-W2 = Tensor(np.full((3, 3), 0.025), requires_grad=True, dtype="float64")
-W3 = Tensor(np.full((3, 2), 1.0), requires_grad=True, dtype="float64")
-b1 = Tensor([0.01, 0.02, 0.03], requires_grad=True, dtype="float64")
-b2 = Tensor([0.01, 0.02, 0.03], requires_grad=True, dtype="float64")
-b3 = Tensor([0.01, 0.02], requires_grad=True, dtype="float64")
-params = [W1, b1, W2, b2, W3, b3]
+# The graph is built in the package (tinygrad_mnist/worked_examples.py), so that the explorer
+# (`tinygrad-mnist viz --example forward_pass`) and the tests use the very same one.
+course = course_parameters()
+params = [course[name] for name in ("W1", "b1", "W2", "b2", "W3", "b3")]
+W3, b3, b1 = course["W3"], course["b3"], course["b1"]
 
 
 def forward(verbose: bool) -> Tensor:
-    a1 = x @ W1 + b1
-    h1 = a1.sigmoid()
-    a2 = h1 @ W2 + b2
-    h2 = a2.sigmoid()
-    a3 = h2 @ W3 + b3
-    h3 = a3.softmax(dim=0)
+    out = course_forward(course)
     if verbose:
-        for name, t in [("a1", a1), ("h1", h1), ("a2", a2), ("h2", h2), ("a3", a3), ("h3", h3)]:
-            show(name, t.data)
-    return F.binary_cross_entropy(h3, y)
+        for name in ("a1", "h1", "a2", "h2", "a3", "h3"):
+            show(name, out[name].data)
+    return out["loss"]
 
 
 print("(4 decimals, rounded; the course's slide truncates to 3: h3 = 0.497 0.502, loss 0.6981)")

@@ -3,6 +3,7 @@
     tinygrad-mnist train [options]        train an MLP on MNIST, save model + metrics
     tinygrad-mnist eval MODEL             test accuracy and per-class table of a model
     tinygrad-mnist serve MODEL            the digit pad: draw a digit in the browser
+    tinygrad-mnist viz --example NAME     the autograd explorer: step through backward
     tinygrad-mnist COMMAND --help         every option of a command, with its default
 
 Expected failures (missing data, a bad model file, a bad option value, a diverged run) are
@@ -30,7 +31,7 @@ from .serialization import ModelFileError
 from .training import ConfigError, TrainingDivergedError
 
 # Modules of tinygrad_mnist/commands/, in the order `--help` lists them.
-COMMANDS = ["train", "eval", "bench", "plot", "predict", "serve"]
+COMMANDS = ["train", "eval", "bench", "plot", "predict", "serve", "viz"]
 
 # Exit status 2: the input is wrong (options, files); 1: the run itself failed.
 USER_ERRORS = (ConfigError, ModelFileError, MNISTNotFoundError, IDXError, BackendUnavailableError)

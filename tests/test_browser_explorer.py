@@ -1,0 +1,246 @@
+"""The autograd explorer in a real browser (headless Chromium through Playwright).
+
+The page is opened from file:// with every non-file request aborted and the context offline:
+it must draw the graph, step backward from the loss to W1 and show the engine's gradients.
+
+The README's screenshot docs/img/explorer.png is taken by test_screenshot_for_the_readme; it
+is written there when TINYGRAD_MNIST_SCREENSHOTS=1 (else into the test's temporary folder):
+    TINYGRAD_MNIST_SCREENSHOTS=1 pytest tests/test_browser_explorer.py -k screenshot
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+import tinygrad_mnist.nn.functional as F
+from tinygrad_mnist import Tensor, nn, viz
+from tinygrad_mnist.worked_examples import forward_pass, neuron
+
+SCREENSHOT = REPO / "docs" / "img" / "explorer.png"
+NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+
+
+def engine_forward_pass() -> dict[str, np.ndarray]:
+    """The gradients of a plain backward on the course example, apart from the explorer."""
+    g = forward_pass()
+    for name in ("h3", "a3", "h2", "a2", "h1", "a1"):
+        g[name].retain_grad()
+    g["loss"].backward()
+    grads = {k: v.grad.data.reshape(-1) for k, v in g.items() if v.grad is not None}
+    grads["loss"] = np.array([1.0])
+    return grads
+
+
+@pytest.fixture
+def offline(page):
+    """The page fixture with the network gone: only file:// loads; other requests are
+    aborted and recorded in page.blocked."""
+    page.blocked = []
+
+    def route(r):
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            page.blocked.append(r.request.url)
+            r.abort()
+
+    page.context.route("**/*", route)
+    page.context.set_offline(True)
+    return page
+
+
+def open_page(page, path: Path) -> None:
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    assert page.locator("#graph svg g.node").count() > 0
+
+
+@pytest.fixture
+def course_page(offline, tmp_path):
+    g = forward_pass()
+    path = viz.explore(g["loss"], tmp_path / "forward_pass.html", names=g, title="forward pass")
+    open_page(offline, path)
+    return offline
+
+
+def step_until(page, name: str) -> None:
+    """Click Step backward until the step shows node `name`."""
+    for _ in range(100):
+        page.click("#step")
+        if page.inner_text("#step-node") == name:
+            return
+    pytest.fail(f"Step backward never reached {name}")
+
+
+def page_json(page, expression: str):
+    return page.evaluate(
+        f"() => {{ const data = JSON.parse(document.getElementById('graph-data').textContent); "
+        f"return {expression}; }}"
+    )
+
+
+def displayed_numbers(text: str) -> list[float]:
+    return [float(x) for x in re.findall(NUMBER, text.replace("…", ""))]
+
+
+def test_step_backward_from_the_loss_to_W1_shows_the_engines_gradients(course_page):
+    page = course_page
+    expected = engine_forward_pass()
+    seen: dict[str, list[float]] = {}
+    chain: dict[str, str] = {}
+    local: dict[str, str] = {}
+    for _ in range(100):
+        page.click("#step")
+        name = page.inner_text("#step-node")
+        values = page.get_attribute("#step-grad", "data-values")
+        seen[name] = [float(v) for v in values.strip("[]").split(",")]
+        shown = displayed_numbers(page.inner_text("#step-grad"))
+        np.testing.assert_allclose(shown, seen[name][: len(shown)], rtol=1e-3, atol=1e-12)
+        chain[name] = page.inner_text("#chain")
+        local[name] = page.inner_text("#local")
+        if name == "W1":
+            break
+    else:
+        pytest.fail("Step backward never reached W1")
+    assert list(seen)[0] == "loss"
+    for name in ("loss", "a3", "h2", "a2", "h1", "W1"):
+        np.testing.assert_array_equal(seen[name], expected[name], err_msg=name)
+    # a2's step shows the chain rule through the sigmoid with the numbers, and where the
+    # derivative is defined
+    assert re.search(
+        r"∂L/∂a2\[0\] = ∂L/∂h2\[0\] · σ\(a2\)\(1−σ\(a2\)\) = 0 · 0\.2498 = 0", chain["a2"]
+    )
+    where = re.search(r"defined at (\S+):(\d+)", local["a2"])
+    line = (REPO / where.group(1)).read_text().splitlines()[int(where.group(2)) - 1]
+    assert "y * (1 - y)" in line
+    # a3's gradient comes from the softmax; W3's through the matmul, term by term
+    assert "∂L/∂a3 = h3 ⊙ (∂L/∂h3 − Σ ∂L/∂h3 ⊙ h3)" in chain["a3"]
+    through_w3 = next(text for text in chain.values() if "· W3ᵀ)" in text)
+    assert "= (-0.5025)·1 + 0.5025·1 = 0" in through_w3  # why dL/dh2 is 0 here
+    assert page.blocked == [] and page.console_errors == []
+
+
+def test_the_graph_shows_gradients_only_once_stepped(course_page):
+    page = course_page
+    grad_text = "#graph svg g[id$='_grad'] text"
+    assert set(page.locator(grad_text).all_text_contents()) == {"grad ?"}
+    page.click("#step")
+    texts = page.locator(grad_text).all_text_contents()
+    assert texts.count("grad ?") == len(texts) - 1 and "grad 1" in texts
+    assert page.locator("#graph svg g.node.current").count() == 1
+
+
+def test_run_all_then_reset(course_page):
+    page = course_page
+    page.click("#run-all")
+    total = page_json(page, "data.steps.length")
+    assert page.inner_text("#progress") == f"step {total} of {total}"
+    assert page.is_disabled("#step") and page.is_disabled("#run-all")
+    assert "grad ?" not in page.locator("#graph svg g[id$='_grad'] text").all_text_contents()
+    assert page.locator("#graph svg g.node.done").count() == total
+    page.click("#reset")
+    assert page.inner_text("#progress") == f"step 0 of {total}"
+    assert page.locator("#graph svg g.node.done").count() == 0
+    page.keyboard.press("ArrowRight")  # what a presenter's remote sends
+    page.keyboard.press("PageDown")
+    assert page.inner_text("#progress") == f"step 2 of {total}"
+    assert page.console_errors == [] and page.blocked == []
+
+
+def test_choosing_an_element_by_clicking_the_heat_map(course_page):
+    page = course_page
+    step_until(page, "W3")
+    assert page.get_attribute("#chain", "data-element") == "0"
+    node_id = page_json(page, "data.nodes.find(x => x.name === 'W3').id")
+    page.click(f"#a_n{node_id}_g_5 polygon", force=True)
+    assert page.get_attribute("#chain", "data-element") == "5"
+    assert "∂L/∂W3[2, 1]" in page.inner_text("#chain")  # flat 5 of a 3x2 matrix
+    expected = engine_forward_pass()["W3"][5]
+    assert displayed_numbers(page.inner_text("#chain"))[-1] == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_chain_rule_lines_quoted_in_the_docs_are_what_the_page_shows(course_page):
+    page = course_page
+    docs = (REPO / "README.md").read_text() + (REPO / "docs" / "explorer.md").read_text()
+    quoted = set(re.findall(r"`(∂L/∂(?:a2|W3)\[0(?:, 0)?\] = [^`]+)`", docs.replace("\n", " ")))
+    assert len(quoted) == 2, quoted
+    shown = []
+    for name in ("W3", "a2"):
+        step_until(page, name)
+        shown.append(page.inner_text("#chain"))
+    for line in quoted:
+        assert any(" ".join(line.split()) in text for text in shown), line
+
+
+def test_a_value_graph(offline, tmp_path):
+    g = neuron()
+    path = viz.explore(g["o"], tmp_path / "neuron.html", names=g)
+    page = offline
+    open_page(page, path)
+    shown = {}
+    for _ in range(len(g)):
+        page.click("#step")
+        shown[page.inner_text("#step-node")] = float(
+            page.get_attribute("#step-grad", "data-values").strip("[]")
+        )
+    assert page.is_disabled("#step")
+    fresh = neuron()
+    fresh["o"].backward()
+    assert shown == {k: v.grad for k, v in fresh.items()}
+    assert shown["w1"] == pytest.approx(1.0) and shown["x1"] == pytest.approx(-1.5)
+    page.click("#reset")
+    for _ in range(4):
+        page.click("#step")
+    assert page.inner_text("#step-node") == "x1*w1 + x2*w2"
+    chain = page.inner_text("#chain")
+    assert "∂L/∂(x1*w1 + x2*w2) = ∂L/∂n · 1 = 0.5 · 1 = 0.5" in chain
+    assert "tinygrad_mnist/scalar.py:" in page.inner_text("#local")
+    assert page.console_errors == [] and page.blocked == []
+
+
+def test_screenshot_for_the_readme(offline, tmp_path):
+    g = forward_pass()
+    path = viz.explore(
+        g["loss"], tmp_path / "forward_pass.html", names=g, title="The course's forward pass"
+    )
+    page = offline
+    page.set_viewport_size({"width": 1400, "height": 820})
+    open_page(page, path)
+    step_until(page, "W3")
+    shot = tmp_path / "explorer.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 40_000  # a real picture, not a blank page
+    if os.environ.get("TINYGRAD_MNIST_SCREENSHOTS"):
+        shutil.copyfile(shot, SCREENSHOT)
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_an_mlp_with_a_batch_fused_or_not(offline, tmp_path, fuse):
+    rng = np.random.default_rng(0)
+    model = nn.MLP([6, 5, 4, 3], activation="sigmoid", seed=0, fuse=fuse)
+    x = Tensor(rng.normal(size=(4, 6)))
+    loss = F.cross_entropy(model(x), Tensor(np.array([0, 1, 2, 1]), dtype="int64"))
+    path = viz.explore(loss, tmp_path / "mlp.html", names=dict(model.named_parameters()))
+    page = offline
+    open_page(page, path)
+    labels = page.locator("#graph svg g.node text").all_text_contents()
+    assert ("linear+sigmoid" in labels) == fuse
+    assert ("(fused: x @ w^T, + b, sigmoid)" in labels) == fuse
+    step_until(page, "0.weight")  # the first layer's weight: the last step
+    shown = [
+        float(v) for v in page.get_attribute("#step-grad", "data-values").strip("[]").split(",")
+    ]
+    grad = model[0].weight.grad.data.reshape(-1)  # float32: the page keeps it exactly
+    np.testing.assert_array_equal(np.array(shown, dtype=grad.dtype), grad)
+    assert page.is_disabled("#step") and page.is_disabled("#run-all")
+    page.click("#reset")
+    page.click("#run-all")
+    assert page.inner_text("#step-node") == "0.weight"
+    assert page.console_errors == [] and page.blocked == []

@@ -1,0 +1,324 @@
+"""Recording one real backward pass of the engine, node by node and edge by edge.
+
+The explorer's page only shows numbers; every one of them is recorded here from the engine:
+- each node's value (`data`) and its gradient after the engine's own `backward()`;
+- for each edge (an op's output -> one of its inputs), what the chain rule passed along it:
+  the gradient arriving at the op's output (`upstream`), the op's own backward applied to it
+  (`contribution`; a node's gradient is the sum of the contributions of its edges), and,
+  where the op is elementwise, its local derivative (`local`).
+
+Tensor tier: `backward(retain_graph=True)` runs with `retain_grad()` on every inner tensor,
+so the engine itself fills every node's `.grad`. The arrays each op saved are then still
+there (issue 12 frees them after backward), so each op's `backward` is called once more on
+the gradient that reached it, which gives the contribution to each input; on an array of
+ones, it gives an elementwise op's local derivative (backward is linear in the incoming
+gradient). Then the saved arrays are freed, as a plain `backward()` would have done.
+
+Scalar tier: `Value.backward()` fills every node's grad; each node keeps its local
+derivatives in `_local_grads`, and the contribution along an edge is `local * grad`, the
+very product that `Value._backward` adds to the input's grad.
+
+Both tiers: this is one backward pass, as if `loss.backward()` had been called. Leaves that
+had a gradient already get this pass's gradient added to it, as backward() would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..function import FREED, Function
+from ..ops import activations, arithmetic, matmul, movement
+from ..scalar import Value
+from ..tensor import Tensor
+from . import derivative_source
+from .derivative_source import SourceLine
+
+# Ops whose output element k depends only on element k of each input of the same size
+# (Reshape keeps the flat order): their chain rule is a product, element by element.
+ELEMENTWISE_OPS = (
+    arithmetic.Add, arithmetic.Sub, arithmetic.Mul, arithmetic.Div, arithmetic.Neg,
+    arithmetic.Pow, arithmetic.PowTensor, activations.Exp, activations.Log, activations.Sigmoid,
+    activations.Tanh, activations.ReLU, activations.LeakyReLU, activations.Clamp,
+    movement.Reshape, movement.Contiguous, movement.Cast,
+)  # fmt: skip
+MAX_EXPANDED = 64  # matmul sums are written out for this many elements of each input
+MAX_TERMS = 8  # and with at most this many terms each
+
+
+class ExploreError(ValueError):
+    """The graph cannot be explored (not a Value or Tensor, not one number, already freed)."""
+
+
+@dataclass
+class Edge:
+    """What backward passed from the op that made `consumer` to its input `parent`."""
+
+    consumer: int
+    parent: int
+    index: int  # which input of the op the parent is
+    kind: str  # "elementwise", "matmul" or "general"
+    upstream: np.ndarray  # dL/d(consumer), as the engine computed it
+    contribution: np.ndarray  # the op's backward applied to it: this edge's part of dL/d(parent)
+    local: np.ndarray | None = None  # d(consumer)/d(parent) elementwise (kind "elementwise")
+    terms: list[list[tuple[float, float]]] | None = None  # matmul: (factor, factor) per term
+    terms_total: int = 0  # matmul: how many terms each full sum has
+    source: SourceLine | None = None
+
+
+@dataclass
+class Node:
+    id: int
+    name: str
+    op: str  # "" for a leaf; a fused op's label names its parts on a second line
+    op_class: str  # the Function's class name, or the Value's op
+    data: np.ndarray
+    grad: np.ndarray | None
+    requires_grad: bool
+    parents: list[int] = field(default_factory=list)
+    scalar: bool = False  # a Value (else a Tensor)
+
+
+@dataclass
+class Recording:
+    nodes: list[Node]
+    edges: list[Edge]
+    order: list[int]  # the backward order: reverse topological, the loss first
+    tier: str  # "tensor" or "scalar"
+
+
+def record(loss: Any, names: dict[str, Any] | None = None) -> Recording:
+    """Run backward from `loss` (a one-element Tensor or a Value) and record every number."""
+    if isinstance(loss, Tensor):
+        return _record_tensor(loss, names or {})
+    if isinstance(loss, Value):
+        return _record_scalar(loss, names or {})
+    raise ExploreError(f"explore() needs a Tensor or a Value (the loss), got {type(loss).__name__}")
+
+
+def _topological(root: Any, inputs_of: Any) -> list[Any]:
+    """Every node behind root, each after all of its inputs (iterative depth-first search)."""
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((p, False) for p in reversed(inputs_of(node)) if id(p) not in seen)
+    return order
+
+
+def _name_of(node: Any, names_by_id: dict[int, str], op: str, number: int) -> str:
+    if id(node) in names_by_id:
+        return names_by_id[id(node)]
+    label = getattr(node, "label", "")
+    if label:
+        return label
+    if not op and not node.requires_grad and node.data.size == 1:  # a constant such as 1 - p
+        return f"{float(node.data.reshape(-1)[0]):g}"
+    short = op.split("\n")[0] if op else "leaf"
+    return f"{short}#{number}"
+
+
+def _readable_names(nodes: list[Node], given: set[int]) -> None:
+    """Name an unnamed op node after its inputs when that stays short and one level deep:
+    "reshape(h2)", "log(clamp#22)"; otherwise it keeps its op and number ("matmul#17")."""
+    used = {n.name for n in nodes}
+    for n in nodes:
+        if n.id in given or not n.op or not n.parents:
+            continue
+        inputs = [nodes[p].name for p in n.parents]
+        short = f"{n.op.split(chr(10))[0]}({', '.join(inputs)})"
+        if len(short) <= 18 and short not in used and not any("(" in i for i in inputs):
+            used.add(short)
+            n.name = short
+
+
+# ---------------------------------------------------------------------------- Tensor tier
+def _tensor_inputs(t: Tensor) -> tuple[Tensor, ...]:
+    return tuple(t._ctx.parents) if t._ctx is not None else ()
+
+
+def _op_label(ctx: Function | None) -> str:
+    if ctx is None:
+        return ""
+    label = getattr(ctx, "graph_label", None)
+    return label() if label else type(ctx).__name__.lower()
+
+
+def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
+    if not loss.requires_grad or loss._ctx is None:
+        raise ExploreError("explore(): the loss does not require grad, so it has no graph")
+    if loss.data.size != 1:
+        raise ExploreError(
+            f"explore(): the loss must be one number, not a tensor of shape {loss.shape}"
+        )
+    topo = _topological(loss, _tensor_inputs)
+    for t in topo:
+        if t._ctx is not None and t._ctx.saved is FREED:
+            raise ExploreError(
+                "explore(): backward() already ran on this graph and freed the arrays it "
+                "saved; pass the loss of a fresh forward pass (or of one backwarded with "
+                "retain_graph=True)"
+            )
+    names_by_id = {id(v): k for k, v in names.items()}
+    for t in topo:  # `x @ W1` reshapes x, outside the graph when x needs no grad: still "x"
+        if t._ctx is None and id(t) not in names_by_id:
+            for k, v in names.items():
+                if isinstance(v, Tensor) and v.data.size == t.data.size:
+                    if np.shares_memory(v.data, t.data):
+                        names_by_id[id(t)] = k
+                        break
+    ids = {id(t): i for i, t in enumerate(topo)}
+
+    # One real backward pass that keeps every grad: inner tensors retain theirs, leaves
+    # start from None (their old grads are added back afterwards).
+    retain = {id(t): t._retain for t in topo}
+    old_grads = {id(t): t.grad for t in topo if t._ctx is None and t.requires_grad}
+    for t in topo:
+        if t._ctx is not None:
+            t._retain = True
+        elif t.requires_grad:
+            t.grad = None
+    loss.backward(retain_graph=True)
+
+    nodes: list[Node] = []
+    for i, t in enumerate(topo):
+        op = _op_label(t._ctx)
+        grad = None if t.grad is None else np.array(t.grad.data)
+        nodes.append(
+            Node(
+                id=i,
+                name=_name_of(t, names_by_id, op, i),
+                op=op,
+                op_class=type(t._ctx).__name__ if t._ctx is not None else "",
+                data=np.array(t.data),
+                grad=grad if t.requires_grad else None,
+                requires_grad=t.requires_grad,
+                parents=[ids[id(p)] for p in _tensor_inputs(t)],
+            )
+        )
+
+    _readable_names(nodes, {ids[k] for k in names_by_id if k in ids})
+
+    edges: list[Edge] = []
+    for t in topo:
+        ctx = t._ctx
+        if ctx is None or t.grad is None:
+            continue
+        g = np.array(t.grad.data)  # a copy: backward must not see (or change) the recorded one
+        contributions = ctx.backward(g.copy())
+        ones = None
+        for index, (p, part) in enumerate(zip(ctx.parents, contributions)):
+            if part is None or not p.requires_grad:
+                continue
+            edge = Edge(
+                consumer=ids[id(t)],
+                parent=ids[id(p)],
+                index=index,
+                kind="general",
+                upstream=np.array(g),
+                contribution=np.array(part).reshape(p.shape),
+                source=derivative_source.tensor_derivative(type(ctx), index),
+            )
+            elementwise = g.size == 1 or (
+                isinstance(ctx, ELEMENTWISE_OPS) and p.data.size == g.size
+            )
+            if elementwise:
+                if ones is None:  # backward is linear in g: on ones it gives d(out)/d(input)
+                    ones = ctx.backward(np.ones_like(g))
+                edge.kind = "elementwise"
+                edge.local = np.array(ones[index]).reshape(p.shape)
+            elif isinstance(ctx, matmul.MatMul) and g.ndim == 2:
+                a, b = ctx.saved[0], ctx.saved[1]
+                edge.kind = "matmul"
+                edge.terms = _matmul_terms(index, a, b, g)
+                edge.terms_total = g.shape[1] if index == 0 else g.shape[0]
+            edges.append(edge)
+
+    # Leave the graph as a plain backward() would: arrays freed, inner grads dropped.
+    for t in topo:
+        ctx = t._ctx
+        if ctx is not None:
+            if ctx.saved_arrays():
+                ctx.saved = FREED
+            t._retain = retain[id(t)]
+            if not t._retain:
+                t._grad = None
+        elif id(t) in old_grads and old_grads[id(t)] is not None and t.grad is not None:
+            t.grad = Tensor._wrap(old_grads[id(t)].data + t.grad.data)
+    order = [ids[id(t)] for t in reversed(topo) if t.requires_grad]
+    return Recording(nodes, edges, order, "tensor")
+
+
+def _matmul_terms(
+    index: int, a: np.ndarray, b: np.ndarray, g: np.ndarray
+) -> list[list[tuple[float, float]]]:
+    """For C = A @ B with incoming gradient G: the factor pairs of each element's sum,
+        dA[i, k] = sum_j G[i, j] B[k, j]        dB[k, j] = sum_i A[i, k] G[i, j]
+    for the first MAX_EXPANDED elements (flat order), MAX_TERMS terms each. The sums
+    themselves are the engine's (Edge.contribution); these are the numbers that go in."""
+    out: list[list[tuple[float, float]]] = []
+    shape = a.shape if index == 0 else b.shape
+    for flat in range(min(MAX_EXPANDED, int(np.prod(shape)))):
+        r, c = divmod(flat, shape[1])
+        if index == 0:  # dA[r, c]: row r of G with row c of B
+            pairs = [(float(g[r, j]), float(b[c, j])) for j in range(g.shape[1])]
+        else:  # dB[r, c]: column r of A with column c of G
+            pairs = [(float(a[i, r]), float(g[i, c])) for i in range(g.shape[0])]
+        out.append(pairs[:MAX_TERMS])
+    return out
+
+
+# ---------------------------------------------------------------------------- Value tier
+def _record_scalar(loss: Value, names: dict[str, Any]) -> Recording:
+    topo = _topological(loss, lambda v: tuple(v._prev))
+    names_by_id = {id(v): k for k, v in names.items()}
+    ids = {id(v): i for i, v in enumerate(topo)}
+    leaves = [v for v in topo if not v._prev]
+    old = {id(v): v.grad for v in leaves}
+    for v in leaves:
+        v.grad = 0
+    loss.backward()  # the engine's own pass fills every node's grad
+
+    nodes = [
+        Node(
+            id=i,
+            name=_name_of(v, names_by_id, v._op, i),
+            op=v._op,
+            op_class=v._op,
+            data=np.array(float(v.data)),
+            grad=np.array(float(v.grad)),
+            requires_grad=True,
+            parents=[ids[id(c)] for c in v._prev],
+            scalar=True,
+        )
+        for i, v in enumerate(topo)
+    ]
+    edges = []
+    for v in topo:
+        for index, (child, local) in enumerate(zip(v._prev, v._local_grads)):
+            edges.append(
+                Edge(
+                    consumer=ids[id(v)],
+                    parent=ids[id(child)],
+                    index=index,
+                    kind="elementwise",
+                    upstream=np.array(float(v.grad)),
+                    contribution=np.array(float(local * v.grad)),  # as Value._backward adds
+                    local=np.array(float(local)),
+                    source=derivative_source.scalar_derivative(v._op, index),
+                )
+            )
+    for v in leaves:
+        v.grad = old[id(v)] + v.grad
+    order = [ids[id(v)] for v in reversed(topo)]
+    return Recording(nodes, edges, order, "scalar")
