@@ -4,8 +4,8 @@ The page is opened from file:// with every non-file request aborted and the cont
 it must draw the graph, step backward from the loss to W1 and show the engine's gradients.
 
 The README's screenshot docs/img/explorer.png is taken by test_screenshot_for_the_readme; it
-is written there when TINYGRAD_MNIST_SCREENSHOTS=1 (else into the test's temporary folder):
-    TINYGRAD_MNIST_SCREENSHOTS=1 pytest tests/test_browser_explorer.py -k screenshot
+is written there when TINYGRAD_MNIST_UPDATE_SCREENSHOTS=1 (else into the test's temporary folder):
+    TINYGRAD_MNIST_UPDATE_SCREENSHOTS=1 pytest tests/test_browser_explorer.py -k screenshot
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def test_screenshot_for_the_readme(offline, tmp_path):
     shot = tmp_path / "explorer.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 40_000  # a real picture, not a blank page
-    if os.environ.get("TINYGRAD_MNIST_SCREENSHOTS"):
+    if os.environ.get("TINYGRAD_MNIST_UPDATE_SCREENSHOTS") == "1":
         shutil.copyfile(shot, SCREENSHOT)
 
 
