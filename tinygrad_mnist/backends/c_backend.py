@@ -83,20 +83,52 @@ def _contig(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
+def _apart(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when a and b cannot overlap in memory. Two arrays that each own their memory are
+    separate allocations (the cheap, usual case: parameters, gradients, optimizer state);
+    for views, NumPy compares the memory bounds."""
+    return (a is not b and a.flags.owndata and b.flags.owndata) or not np.may_share_memory(a, b)
+
+
 def _check_in_place(op: str, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -> None:
     """p and the state arrays are updated in place from g: all must have p's shape, p and the
     state must be C-contiguous and writeable, and no two may overlap in memory (the loop
     would read values it has already overwritten). Runs every optimizer step: kept cheap."""
     shape, f = p.shape, p.flags
-    ok = g.shape == shape and f.c_contiguous and f.writeable and not np.may_share_memory(p, g)
+    ok = g.shape == shape and f.c_contiguous and f.writeable and _apart(p, g)
     for i, s in enumerate(state):
         f = s.flags
         ok = ok and s.shape == shape and f.c_contiguous and f.writeable
-        ok = ok and not (np.may_share_memory(s, p) or np.may_share_memory(s, g))
+        ok = ok and _apart(s, p) and _apart(s, g)
         for t in state[:i]:
-            ok = ok and not np.may_share_memory(s, t)
+            ok = ok and _apart(s, t)
     if not ok:
         _explain_in_place(op, (p, g, *state))
+
+
+def _check_many(
+    op: str, ps: list[np.ndarray], gs: list[np.ndarray], states: list[list[np.ndarray]]
+) -> tuple[_Kernels | None, list[np.ndarray]]:
+    """The checks of _check_in_place for every parameter j (ps[j], gs[j], and states[i][j]),
+    one dtype for all. Returns the kernels (None when there are no parameters) and the
+    gradients made C-contiguous."""
+    n = len(ps)
+    if len(gs) != n or any(len(s) != n for s in states):
+        raise ValueError(f"{op}: every list must have one entry per parameter ({n})")
+    if n == 0:
+        return None, gs
+    k = _kernels(op, ps[0])
+    contiguous = []
+    for j in range(n):
+        p, g = ps[j], gs[j]
+        state = [s[j] for s in states]
+        if _kernels(op, p, g, *state) is not k:
+            raise ValueError(
+                f"{op}: all parameters must have one dtype, got {k.dtype} and {p.dtype}"
+            )
+        _check_in_place(op, p, g, *state)
+        contiguous.append(_contig(g))
+    return k, contiguous
 
 
 def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
@@ -774,4 +806,56 @@ def adam_step(
     k.adam_step(
         p.size, _buf(ct, p), _buf(ct, _contig(g)), _buf(ct, m), _buf(ct, v), float(lr),
         float(beta1), float(beta2), float(eps), float(weight_decay), step,
+    )  # fmt: skip
+
+
+def sgd_step_many(
+    ps: list[np.ndarray],
+    gs: list[np.ndarray],
+    bufs: list[np.ndarray] | None,
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> None:
+    """sgd_step on every parameter ps[j] (gradient gs[j], momentum buffer bufs[j]; bufs None
+    when momentum == 0), all in one C call. See numpy_backend.sgd_step for the formula."""
+    if momentum and bufs is None:
+        raise ValueError("sgd_step_many: momentum != 0 needs momentum buffers, got None")
+    k, gs = _check_many("sgd_step_many", ps, gs, [bufs] if momentum else [])  # type: ignore[list-item]
+    if k is None:
+        return
+    ct = k.ctype
+    k.sgd_step_many(
+        len(ps), [p.size for p in ps], [_buf(ct, p) for p in ps], [_buf(ct, g) for g in gs],
+        [_buf(ct, b) for b in bufs] if momentum else _NULL,  # type: ignore[union-attr]
+        float(lr), float(momentum), float(weight_decay), int(bool(nesterov)),
+    )  # fmt: skip
+
+
+def adam_step_many(
+    ps: list[np.ndarray],
+    gs: list[np.ndarray],
+    ms: list[np.ndarray],
+    vs: list[np.ndarray],
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    step: int,
+) -> None:
+    """adam_step on every parameter ps[j] (gradient gs[j], moments ms[j] and vs[j]), all in
+    one C call. See numpy_backend.adam_step for the formula."""
+    step = operator.index(step)
+    if step < 1:
+        raise ValueError(f"adam_step_many: step counts from 1, got {step}")
+    k, gs = _check_many("adam_step_many", ps, gs, [ms, vs])
+    if k is None:
+        return
+    ct = k.ctype
+    k.adam_step_many(
+        len(ps), [p.size for p in ps], [_buf(ct, p) for p in ps], [_buf(ct, g) for g in gs],
+        [_buf(ct, m) for m in ms], [_buf(ct, v) for v in vs], float(lr), float(beta1),
+        float(beta2), float(eps), float(weight_decay), step,
     )  # fmt: skip
