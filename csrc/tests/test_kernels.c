@@ -1142,34 +1142,53 @@ static void test_optim_many(void) {
                         tg_sgd_step_f64(n, b[j], grads[j], mu != 0 ? sb[j] : NULL, 0.1, mu, wd,
                                         nesterov);
                 }
+                int64_t bad;
                 if (opt == 3 && dt == F32)
-                    tg_adam_step_many_f32(COUNT, SIZES, (float *const *)a,
+                    bad = tg_adam_step_many_f32(COUNT, SIZES, (float *const *)a,
                                           (const float *const *)grads, (float *const *)sa,
                                           (float *const *)ta, 1e-2, 0.9, 0.999, 1e-8, wd, step);
                 else if (opt == 3)
-                    tg_adam_step_many_f64(COUNT, SIZES, (double *const *)a,
+                    bad = tg_adam_step_many_f64(COUNT, SIZES, (double *const *)a,
                                           (const double *const *)grads, (double *const *)sa,
                                           (double *const *)ta, 1e-2, 0.9, 0.999, 1e-8, wd, step);
                 else if (dt == F32)
-                    tg_sgd_step_many_f32(COUNT, SIZES, (float *const *)a,
+                    bad = tg_sgd_step_many_f32(COUNT, SIZES, (float *const *)a,
                                          (const float *const *)grads,
                                          mu != 0 ? (float *const *)sa : NULL, 0.1, mu, wd,
                                          nesterov);
                 else
-                    tg_sgd_step_many_f64(COUNT, SIZES, (double *const *)a,
+                    bad = tg_sgd_step_many_f64(COUNT, SIZES, (double *const *)a,
                                          (const double *const *)grads,
                                          mu != 0 ? (double *const *)sa : NULL, 0.1, mu, wd,
                                          nesterov);
+                check_true(&g, bad == -1, "optimizer %d step %lld: returned %lld, not -1", opt,
+                           (long long)step, (long long)bad);
             }
             for (int j = 0; j < COUNT; j++) {
                 const size_t bytes = (size_t)SIZES[j] * es;
-                check_true(&g, memcmp(a[j], b[j], bytes) == 0 && memcmp(sa[j], sb[j], bytes) == 0 &&
+                check_true(&g,
+                           memcmp(a[j], b[j], bytes) == 0 && memcmp(sa[j], sb[j], bytes) == 0 &&
                                memcmp(ta[j], tb[j], bytes) == 0,
-                           "optimizer %d tensor %d (n=%lld): one call differs from per-tensor calls",
+                           "optimizer %d tensor %d (n=%lld): one call differs from separate calls",
                            opt, j, (long long)SIZES[j]);
             }
             free_case();
         }
+        /* a gradient that overlaps its parameter: refused (returns its index), nothing changed */
+        double *p = rand_arr((dtype_t)dt, 8, -2, 2);
+        void *tp = tnew((dtype_t)dt, p, 8), *other = tnew((dtype_t)dt, p, 8);
+        void *params[2] = {other, tp}, *grads[2] = {tp, (char *)tp + 3 * es};
+        const int64_t sizes[2] = {8, 4};
+        const int64_t bad = dt == F32 ? tg_sgd_step_many_f32(2, sizes, (float *const *)params,
+                                                             (const float *const *)grads, NULL,
+                                                             0.1, 0, 0, 0)
+                                      : tg_sgd_step_many_f64(2, sizes, (double *const *)params,
+                                                             (const double *const *)grads, NULL,
+                                                             0.1, 0, 0, 0);
+        check_true(&g, bad == 1 && memcmp(tp, other, 8 * es) == 0,
+                   "overlapping p and g: returned %lld (want 1), arrays changed: %d",
+                   (long long)bad, memcmp(tp, other, 8 * es) != 0);
+        free_case();
         group_end(&g);
     }
 }

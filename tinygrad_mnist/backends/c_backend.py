@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -106,31 +107,6 @@ def _check_in_place(op: str, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -
         _explain_in_place(op, (p, g, *state))
 
 
-def _check_many(
-    op: str, ps: list[np.ndarray], gs: list[np.ndarray], states: list[list[np.ndarray]]
-) -> tuple[_Kernels | None, list[np.ndarray]]:
-    """The checks of _check_in_place for every parameter j (ps[j], gs[j], and states[i][j]),
-    one dtype for all. Returns the kernels (None when there are no parameters) and the
-    gradients made C-contiguous."""
-    n = len(ps)
-    if len(gs) != n or any(len(s) != n for s in states):
-        raise ValueError(f"{op}: every list must have one entry per parameter ({n})")
-    if n == 0:
-        return None, gs
-    k = _kernels(op, ps[0])
-    contiguous = []
-    for j in range(n):
-        p, g = ps[j], gs[j]
-        state = [s[j] for s in states]
-        if _kernels(op, p, g, *state) is not k:
-            raise ValueError(
-                f"{op}: all parameters must have one dtype, got {k.dtype} and {p.dtype}"
-            )
-        _check_in_place(op, p, g, *state)
-        contiguous.append(_contig(g))
-    return k, contiguous
-
-
 def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
     """Raise the ValueError that says which in-place argument of `op` is wrong."""
     names = ("p", "g") + tuple(f"state {i}" for i in range(len(arrays) - 2))
@@ -146,6 +122,39 @@ def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
                 raise ValueError(
                     f"{op}: {names[i]} and {names[j]} overlap in memory; pass separate arrays"
                 )
+
+
+def _step_many_args(
+    op: str, ps: list[np.ndarray], gs: list[np.ndarray], states: list[list[np.ndarray]]
+) -> tuple[_Kernels, list[int], list[list[Any]]] | None:
+    """(kernels, sizes, [p, g, *state] pointer lists) for tg_*_step_many, or None when there
+    are no parameters. Checks what C cannot: one dtype for all arrays, states[i][j] and gs[j]
+    shaped like ps[j], the parameters and state C-contiguous and writeable (from_buffer
+    refuses any other). The kernel itself refuses arrays of one parameter that overlap."""
+    n = len(ps)
+    if len(gs) != n or any(len(s) != n for s in states):
+        raise ValueError(f"{op}: every list must have one entry per parameter ({n})")
+    if n == 0:
+        return None
+    k = _kernels(op, *ps, *gs, *[a for s in states for a in s])
+    shapes = [p.shape for p in ps]
+    ct = k.ctype
+    try:
+        if [g.shape for g in gs] != shapes or any([a.shape for a in s] != shapes for s in states):
+            raise ValueError
+        pointers = [[_buf(ct, p, True) for p in ps], [_buf(ct, _contig(g)) for g in gs]]
+        pointers += [[_buf(ct, a, True) for a in s] for s in states]
+    except ValueError:
+        for j, p in enumerate(ps):
+            _check_in_place(op, p, gs[j], *[s[j] for s in states])  # says what is wrong
+        raise
+    return k, [p.size for p in ps], pointers
+
+
+def _overlap_error(op: str, j: int, ps: list[np.ndarray], gs: list[np.ndarray], *states) -> None:
+    """Raise the ValueError for parameter j, whose arrays the kernel found overlapping."""
+    _explain_in_place(op, (ps[j], gs[j], *[s[j] for s in states]))
+    raise ValueError(f"{op}: the arrays of parameter {j} overlap in memory")
 
 
 # ---------------------------------------------------------------- matmul and linear layers
@@ -822,15 +831,17 @@ def sgd_step_many(
     when momentum == 0), all in one C call. See numpy_backend.sgd_step for the formula."""
     if momentum and bufs is None:
         raise ValueError("sgd_step_many: momentum != 0 needs momentum buffers, got None")
-    k, gs = _check_many("sgd_step_many", ps, gs, [bufs] if momentum else [])  # type: ignore[list-item]
-    if k is None:
+    states = [bufs] if momentum else []
+    args = _step_many_args("sgd_step_many", ps, gs, states)  # type: ignore[arg-type]
+    if args is None:
         return
-    ct = k.ctype
-    k.sgd_step_many(
-        len(ps), [p.size for p in ps], [_buf(ct, p) for p in ps], [_buf(ct, g) for g in gs],
-        [_buf(ct, b) for b in bufs] if momentum else _NULL,  # type: ignore[union-attr]
-        float(lr), float(momentum), float(weight_decay), int(bool(nesterov)),
+    k, sizes, (p_ptrs, g_ptrs, *state_ptrs) = args
+    bad = k.sgd_step_many(
+        len(ps), sizes, p_ptrs, g_ptrs, state_ptrs[0] if momentum else _NULL, float(lr),
+        float(momentum), float(weight_decay), int(bool(nesterov)),
     )  # fmt: skip
+    if bad >= 0:
+        _overlap_error("sgd_step_many", bad, ps, gs, *states)
 
 
 def adam_step_many(
@@ -850,12 +861,13 @@ def adam_step_many(
     step = operator.index(step)
     if step < 1:
         raise ValueError(f"adam_step_many: step counts from 1, got {step}")
-    k, gs = _check_many("adam_step_many", ps, gs, [ms, vs])
-    if k is None:
+    args = _step_many_args("adam_step_many", ps, gs, [ms, vs])
+    if args is None:
         return
-    ct = k.ctype
-    k.adam_step_many(
-        len(ps), [p.size for p in ps], [_buf(ct, p) for p in ps], [_buf(ct, g) for g in gs],
-        [_buf(ct, m) for m in ms], [_buf(ct, v) for v in vs], float(lr), float(beta1),
-        float(beta2), float(eps), float(weight_decay), step,
+    k, sizes, (p_ptrs, g_ptrs, m_ptrs, v_ptrs) = args
+    bad = k.adam_step_many(
+        len(ps), sizes, p_ptrs, g_ptrs, m_ptrs, v_ptrs, float(lr), float(beta1), float(beta2),
+        float(eps), float(weight_decay), step,
     )  # fmt: skip
+    if bad >= 0:
+        _overlap_error("adam_step_many", bad, ps, gs, ms, vs)
