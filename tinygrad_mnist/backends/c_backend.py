@@ -226,19 +226,11 @@ def linear(
     if bsz == 0 or n_in == 0 or n_out == 0:
         return numpy_backend.linear(x, w, b, activation, slope)
     ct = k.ctype
-    bias = _NULL if b is None else _buf(ct, _contig(b))
     y = np.empty((bsz, n_out), k.dtype)
     k.linear_forward(
-        bsz,
-        n_in,
-        n_out,
-        _buf(ct, _contig(x)),
-        _buf(ct, _contig(w)),
-        bias,
-        _buf(ct, y),
-        act,
-        float(slope),
-    )
+        bsz, n_in, n_out, _buf(ct, _contig(x)), _buf(ct, _contig(w)),
+        _NULL if b is None else _buf(ct, _contig(b)), _buf(ct, y), act, float(slope),
+    )  # fmt: skip
     return y
 
 
@@ -268,20 +260,10 @@ def linear_backward(
     dw = np.empty((n_out, n_in), dt)
     db = np.empty(n_out, dt)
     k.linear_backward(
-        bsz,
-        n_in,
-        n_out,
-        _buf(ct, _contig(x)),
-        _buf(ct, _contig(w)),
-        _buf(ct, _contig(y)),
-        _buf(ct, _contig(dy)),
-        _buf(ct, dz),
-        _NULL if dx is None else _buf(ct, dx),
-        _buf(ct, dw),
-        _buf(ct, db),
-        act,
-        float(slope),
-    )
+        bsz, n_in, n_out, _buf(ct, _contig(x)), _buf(ct, _contig(w)), _buf(ct, _contig(y)),
+        _buf(ct, _contig(dy)), _buf(ct, dz), _NULL if dx is None else _buf(ct, dx),
+        _buf(ct, dw), _buf(ct, db), act, float(slope),
+    )  # fmt: skip
     return dx, dw, db
 
 
