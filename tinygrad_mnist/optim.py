@@ -81,10 +81,10 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every gradient (set_to_none=False zeroes the .grad Tensors instead)."""
         for p in self.params:
-            if set_to_none or p.grad is None:
-                p.grad = None
+            if set_to_none or p._grad is None:
+                p._grad = None
             else:
-                p.grad.data[...] = 0
+                p._grad.data[...] = 0
 
     def _groups_with_grads(self) -> Iterator[tuple[dict[str, Any], list[int], list[Tensor]]]:
         """For each parameter group that has parameters with a gradient: the group, their
