@@ -226,11 +226,13 @@ def linear(
     if bsz == 0 or n_in == 0 or n_out == 0:
         return numpy_backend.linear(x, w, b, activation, slope)
     ct = k.ctype
+    try:  # from_buffer refuses an array that is not C-contiguous: copy those, then retry
+        inputs = _buf(ct, x), _buf(ct, w), _NULL if b is None else _buf(ct, b)
+    except ValueError:
+        b = None if b is None else np.ascontiguousarray(b)
+        return linear(np.ascontiguousarray(x), np.ascontiguousarray(w), b, activation, slope)
     y = np.empty((bsz, n_out), k.dtype)
-    k.linear_forward(
-        bsz, n_in, n_out, _buf(ct, _contig(x)), _buf(ct, _contig(w)),
-        _NULL if b is None else _buf(ct, _contig(b)), _buf(ct, y), act, float(slope),
-    )  # fmt: skip
+    k.linear_forward(bsz, n_in, n_out, *inputs, _buf(ct, y), act, float(slope))
     return y
 
 
@@ -255,13 +257,17 @@ def linear_backward(
     if bsz == 0 or n_in == 0 or n_out == 0:
         return numpy_backend.linear_backward(x, w, y, dy, activation, slope, need_dx)
     ct, dt = k.ctype, k.dtype
+    try:  # from_buffer refuses an array that is not C-contiguous: copy those, then retry
+        inputs = _buf(ct, x), _buf(ct, w), _buf(ct, y), _buf(ct, dy)
+    except ValueError:
+        x, w, y, dy = (np.ascontiguousarray(a) for a in (x, w, y, dy))
+        return linear_backward(x, w, y, dy, activation, slope, need_dx)
     dz = np.empty((bsz, n_out), dt)  # workspace for act'(y) * dy
     dx = np.empty((bsz, n_in), dt) if need_dx else None
     dw = np.empty((n_out, n_in), dt)
     db = np.empty(n_out, dt)
     k.linear_backward(
-        bsz, n_in, n_out, _buf(ct, _contig(x)), _buf(ct, _contig(w)), _buf(ct, _contig(y)),
-        _buf(ct, _contig(dy)), _buf(ct, dz), _NULL if dx is None else _buf(ct, dx),
+        bsz, n_in, n_out, *inputs, _buf(ct, dz), _NULL if dx is None else _buf(ct, dx),
         _buf(ct, dw), _buf(ct, db), act, float(slope),
     )  # fmt: skip
     return dx, dw, db
