@@ -166,6 +166,23 @@ void tg_adam_step_f32(int64_t n, float *p, const float *g, float *m, float *v, d
 void tg_adam_step_f64(int64_t n, double *p, const double *g, double *m, double *v, double lr,
                       double beta1, double beta2, double eps, double weight_decay,
                       int64_t step);
+/* The same steps over `count` tensors in one call: tensor j has sizes[j] elements at params[j],
+ * gradient grads[j], state bufs[j] (bufs may be NULL when momentum == 0) or ms[j], vs[j].
+ * Returns -1 when all are updated, else the first j whose arrays overlap, updating none. */
+int64_t tg_sgd_step_many_f32(int64_t count, const int64_t *sizes, float *const *params,
+                             const float *const *grads, float *const *bufs, double lr,
+                             double momentum, double weight_decay, int nesterov);
+int64_t tg_sgd_step_many_f64(int64_t count, const int64_t *sizes, double *const *params,
+                             const double *const *grads, double *const *bufs, double lr,
+                             double momentum, double weight_decay, int nesterov);
+int64_t tg_adam_step_many_f32(int64_t count, const int64_t *sizes, float *const *params,
+                              const float *const *grads, float *const *ms, float *const *vs,
+                              double lr, double beta1, double beta2, double eps,
+                              double weight_decay, int64_t step);
+int64_t tg_adam_step_many_f64(int64_t count, const int64_t *sizes, double *const *params,
+                              const double *const *grads, double *const *ms, double *const *vs,
+                              double lr, double beta1, double beta2, double eps,
+                              double weight_decay, int64_t step);
 
 /* ===== issue 12: ops a PyTorch user expects ===============================================
  * minmax.c: max/min along the middle axis of x (outer, n, inner), n >= 1: val, idx (outer,

@@ -16,6 +16,8 @@
  * Hyperparameters arrive as double and are rounded to the parameter type once, so a float
  * parameter is updated with float arithmetic exactly as NumPy does it. */
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "kernels.h"
 #include "vectorize.h"
@@ -97,4 +99,88 @@ void tg_adam_step_f64(int64_t n, double *restrict p, const double *restrict g,
         const double mhat = m[i] / c1, vhat = v[i] / c2;
         p[i] -= lr_ * mhat / (sqrt(vhat) + eps_);
     }
+}
+
+/* ---- many tensors in one call ----------------------------------------------------------------
+ * One optimizer step over every parameter of a group: tensor j has sizes[j] elements at
+ * params[j], its gradient at grads[j] and its state at bufs[j] (SGD; NULL when momentum == 0)
+ * or ms[j], vs[j] (Adam). One call instead of one per parameter saves the Python and cffi
+ * cost of a call per tensor (PyTorch's foreach optimizers do the same); the work per tensor is
+ * exactly the single-tensor kernel above, so the two give identical results.
+ * The single-tensor kernels are compiled with restrict: the arrays of one tensor must not
+ * overlap. That is checked here, for all tensors before any is updated: the kernels return
+ * -1 when they have updated every tensor, else the first j whose arrays overlap (and then
+ * nothing was changed). Different tensors are updated one after the other, as separate calls
+ * would, so they may overlap each other. */
+
+/* Whether the n-element arrays at a and b share memory (addresses compared as integers). */
+static int tg_overlap(const void *a, const void *b, int64_t n, int64_t elem) {
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b, bytes = (uintptr_t)(n * elem);
+    return n > 0 && x < y + bytes && y < x + bytes;
+}
+
+int64_t tg_sgd_step_many_f32(int64_t count, const int64_t *sizes, float *const *params,
+                             const float *const *grads, float *const *bufs, double lr,
+                             double momentum, double weight_decay, int nesterov) {
+    const int64_t e = sizeof(float);
+    for (int64_t j = 0; j < count; j++)
+        if (tg_overlap(params[j], grads[j], sizes[j], e) ||
+            (bufs != NULL && (tg_overlap(bufs[j], params[j], sizes[j], e) ||
+                              tg_overlap(bufs[j], grads[j], sizes[j], e))))
+            return j;
+    for (int64_t j = 0; j < count; j++)
+        tg_sgd_step_f32(sizes[j], params[j], grads[j], bufs != NULL ? bufs[j] : NULL, lr,
+                        momentum, weight_decay, nesterov);
+    return -1;
+}
+
+int64_t tg_adam_step_many_f32(int64_t count, const int64_t *sizes, float *const *params,
+                              const float *const *grads, float *const *ms, float *const *vs,
+                              double lr, double beta1, double beta2, double eps,
+                              double weight_decay, int64_t step) {
+    const int64_t e = sizeof(float);
+    for (int64_t j = 0; j < count; j++) {
+        const int64_t n = sizes[j];
+        if (tg_overlap(params[j], grads[j], n, e) || tg_overlap(ms[j], params[j], n, e) ||
+            tg_overlap(ms[j], grads[j], n, e) || tg_overlap(vs[j], params[j], n, e) ||
+            tg_overlap(vs[j], grads[j], n, e) || tg_overlap(vs[j], ms[j], n, e))
+            return j;
+    }
+    for (int64_t j = 0; j < count; j++)
+        tg_adam_step_f32(sizes[j], params[j], grads[j], ms[j], vs[j], lr, beta1, beta2, eps,
+                         weight_decay, step);
+    return -1;
+}
+
+int64_t tg_sgd_step_many_f64(int64_t count, const int64_t *sizes, double *const *params,
+                             const double *const *grads, double *const *bufs, double lr,
+                             double momentum, double weight_decay, int nesterov) {
+    const int64_t e = sizeof(double);
+    for (int64_t j = 0; j < count; j++)
+        if (tg_overlap(params[j], grads[j], sizes[j], e) ||
+            (bufs != NULL && (tg_overlap(bufs[j], params[j], sizes[j], e) ||
+                              tg_overlap(bufs[j], grads[j], sizes[j], e))))
+            return j;
+    for (int64_t j = 0; j < count; j++)
+        tg_sgd_step_f64(sizes[j], params[j], grads[j], bufs != NULL ? bufs[j] : NULL, lr,
+                        momentum, weight_decay, nesterov);
+    return -1;
+}
+
+int64_t tg_adam_step_many_f64(int64_t count, const int64_t *sizes, double *const *params,
+                              const double *const *grads, double *const *ms, double *const *vs,
+                              double lr, double beta1, double beta2, double eps,
+                              double weight_decay, int64_t step) {
+    const int64_t e = sizeof(double);
+    for (int64_t j = 0; j < count; j++) {
+        const int64_t n = sizes[j];
+        if (tg_overlap(params[j], grads[j], n, e) || tg_overlap(ms[j], params[j], n, e) ||
+            tg_overlap(ms[j], grads[j], n, e) || tg_overlap(vs[j], params[j], n, e) ||
+            tg_overlap(vs[j], grads[j], n, e) || tg_overlap(vs[j], ms[j], n, e))
+            return j;
+    }
+    for (int64_t j = 0; j < count; j++)
+        tg_adam_step_f64(sizes[j], params[j], grads[j], ms[j], vs[j], lr, beta1, beta2, eps,
+                         weight_decay, step);
+    return -1;
 }

@@ -301,6 +301,46 @@ def test_adam_steps(shape, weight_decay, dtype):
         assert_close(got, ref)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("momentum,weight_decay,nesterov", [(0.0, 0.0, False), (0.9, 0.01, True)])
+def test_sgd_step_many_is_one_call_of_the_reference(momentum, weight_decay, nesterov, dtype):
+    """Several parameters of odd shapes in one C call, against the NumPy reference's steps."""
+    shapes = [(1,), (3,), (17, 129), (129,)]
+    p_c = [rand(s, dtype, seed=40 + i) for i, s in enumerate(shapes)]
+    p_ref = [p.copy() for p in p_c]
+    buf_c = [np.zeros(s, dtype) for s in shapes] if momentum else None
+    buf_ref = [np.zeros(s, dtype) for s in shapes] if momentum else None
+    for step in range(3):
+        gs = [rand(s, dtype, seed=50 + 10 * step + i) for i, s in enumerate(shapes)]
+        C.sgd_step_many(p_c, gs, buf_c, 0.1, momentum, weight_decay, nesterov)
+        NP.sgd_step_many(p_ref, gs, buf_ref, 0.1, momentum, weight_decay, nesterov)
+    for i, s in enumerate(shapes):
+        assert not np.array_equal(p_c[i], rand(s, dtype, seed=40 + i))  # every one moved
+        assert_close(p_c[i], p_ref[i])
+        if momentum:
+            assert_close(buf_c[i], buf_ref[i])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_step_many_is_one_call_of_the_reference(dtype):
+    shapes = [(1,), (3,), (17, 129), (129,)]
+    p_c = [rand(s, dtype, seed=60 + i) for i, s in enumerate(shapes)]
+    p_ref = [p.copy() for p in p_c]
+    state_c = [[np.zeros(s, dtype) for s in shapes] for _ in range(2)]
+    state_ref = [[np.zeros(s, dtype) for s in shapes] for _ in range(2)]
+    for step in range(1, 4):
+        gs = [rand(s, dtype, seed=70 + 10 * step + i) for i, s in enumerate(shapes)]
+        C.adam_step_many(p_c, gs, *state_c, 1e-2, 0.9, 0.999, 1e-8, 0.01, step)
+        NP.adam_step_many(p_ref, gs, *state_ref, 1e-2, 0.9, 0.999, 1e-8, 0.01, step)
+    for got, ref in zip(p_c + state_c[0] + state_c[1], p_ref + state_ref[0] + state_ref[1]):
+        assert_close(got, ref)
+
+
+def test_step_many_of_no_parameters_does_nothing():
+    C.sgd_step_many([], [], None, 0.1)
+    C.adam_step_many([], [], [], [], 0.1, 0.9, 0.99, 1e-8, 0.0, 1)
+
+
 # ---------------------------------------------------------------- bad input
 f32 = np.ones((3, 4), np.float32)
 f64 = np.ones((3, 4), np.float64)
@@ -334,6 +374,35 @@ BAD_CALLS = [
     ("sgd no buffer", lambda: C.sgd_step(f32.copy(), f32, None, 0.1, 0.9)),
     ("sgd buffer dtype", lambda: C.sgd_step(f32.copy(), f32, f64.copy(), 0.1, 0.9)),
     ("sgd p strided", lambda: C.sgd_step(np.ones((3, 8), np.float32)[:, ::2], f32, None, 0.1)),
+    ("sgd many lengths", lambda: C.sgd_step_many([f32.copy()], [f32, f32], None, 0.1)),
+    ("sgd many no buffers", lambda: C.sgd_step_many([f32.copy()], [f32], None, 0.1, 0.9)),
+    (
+        "sgd many mixed dtypes",
+        lambda: C.sgd_step_many([f32.copy(), f64.copy()], [f32, f64], None, 0.1),
+    ),
+    (
+        "sgd many shapes",
+        lambda: C.sgd_step_many([f32.copy(), f32.copy()], [f32, f32[:2]], None, 0.1),
+    ),
+    ("sgd many g is p", lambda: (lambda p: C.sgd_step_many([p], [p], None, 0.1))(f32.copy())),
+    (
+        "sgd many g views p",
+        lambda: (lambda p: C.sgd_step_many([p[:2]], [p[1:3]], None, 0.1))(f32.copy()),
+    ),
+    (
+        "sgd many buffer is g",
+        lambda: (lambda g: C.sgd_step_many([f32.copy()], [g], [g], 0.1, 0.9))(f32.copy()),
+    ),
+    (
+        "adam many step 0",
+        lambda: C.adam_step_many(*([f32.copy()] for _ in range(4)), 0.1, 0.9, 0.99, 1e-8, 0, 0),
+    ),
+    (
+        "adam many m is v",
+        lambda: (
+            lambda m: C.adam_step_many([f32.copy()], [f32], [m], [m], 0.1, 0.9, 0.99, 1e-8, 0, 1)
+        )(f32.copy()),
+    ),
     (
         "adam step 0",
         lambda: C.adam_step(*(f32.copy() for _ in range(4)), 0.1, 0.9, 0.99, 1e-8, 0, 0),

@@ -265,3 +265,27 @@ def test_loss_options_by_hand(backend_name):
     with pytest.raises(ValueError, match="labels must lie"):
         F.nll_loss(Tensor(np.zeros((2, 3))), [0, 3])
     assert np.isnan(F.cross_entropy(z, [-100, -100], weight=[1.0, 1.0]).item())  # 0/0, as torch
+
+
+@needs_torch
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_int64_label_tensors_with_ignored_labels_match_torch(backend_name, ignore_index):
+    """The training loop's call (int64 label Tensor, no options) takes the fused op; a label
+    equal to ignore_index, inside [0, C) or not, must still be ignored as torch does."""
+    z = rng.standard_normal((N, C))
+    labels = np.array([0, ignore_index, 3, 1, ignore_index, 2])
+    zo = Tensor(z, requires_grad=True)
+    loss = F.cross_entropy(zo, Tensor(labels, dtype=np.int64), ignore_index=ignore_index)
+    loss.backward()
+    zt = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+    want = TF.cross_entropy(zt, torch.from_numpy(labels), ignore_index=ignore_index)
+    want.backward()
+    assert loss.item() == pytest.approx(want.item(), rel=1e-5)
+    np.testing.assert_allclose(zo.grad.data, zt.grad.numpy(), rtol=1e-5, atol=1e-7)
+    assert np.all(zo.grad.data[labels == ignore_index] == 0)  # ignored rows get no gradient
+
+
+def test_int64_label_tensor_out_of_range_is_a_clear_error(backend_name):
+    z = Tensor(rng.standard_normal((3, C)), requires_grad=True)
+    with pytest.raises(ValueError, match="labels must lie"):
+        F.cross_entropy(z, Tensor(np.array([0, C, 1]), dtype=np.int64))

@@ -1,7 +1,12 @@
 """Optimizers and learning-rate schedules. Updates happen in place on each parameter's array.
 
-The update rules follow PyTorch (see numpy_backend.sgd_step / adam_step for the math); the
-backend runs each parameter's whole update as one loop (one C call on the C backend).
+The update rules follow PyTorch (see numpy_backend.sgd_step / adam_step for the math). By
+default (foreach=True, as PyTorch's foreach optimizers) one backend call updates every
+parameter of a group: on the C backend that is one C call for the whole model
+(sgd_step_many / adam_step_many), where one call per parameter would cost a few microseconds
+of Python each. foreach=False runs the plain loop, one sgd_step / adam_step per parameter;
+both give the same numbers, bit for bit. Parameters of mixed dtypes in one group take the
+plain loop.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ class Optimizer:
     instead of giving gradients of the old weights.
     """
 
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+    def __init__(
+        self, params: Iterable[Any], defaults: dict[str, Any], foreach: bool = True
+    ) -> None:
+        self.foreach = bool(foreach)  # one backend call per group (True) or per parameter
         items = list(params)
         if not items:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -73,21 +81,31 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every gradient (set_to_none=False zeroes the .grad Tensors instead)."""
         for p in self.params:
-            if set_to_none or p.grad is None:
-                p.grad = None
+            if set_to_none or p._grad is None:
+                p._grad = None
             else:
-                p.grad.data[...] = 0
+                p._grad.data[...] = 0
 
-    def _with_grads(self) -> Iterator[tuple[int, Tensor, np.ndarray, dict[str, Any]]]:
-        """(index among all params, param, its gradient array, its group) for each param
-        that has a gradient; bumps each one's version, as the caller updates it in place."""
-        i = 0
+    def _groups_with_grads(self) -> Iterator[tuple[dict[str, Any], list[int], list[Tensor]]]:
+        """For each parameter group that has parameters with a gradient: the group, their
+        indices among all parameters, and the parameters. Those without a gradient are
+        skipped, as in PyTorch. After the caller has updated a group in place, each updated
+        parameter's version is bumped, so that a graph built before the step can no longer
+        run backward."""
+        first = 0
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    yield i, p, p.grad.data, group
+            params = group["params"]
+            js = [j for j, p in enumerate(params) if p._grad is not None]
+            if js:
+                ps = [params[j] for j in js]
+                yield group, [first + j for j in js], ps
+                for p in ps:
                     p._vbox[0] += 1
-                i += 1
+            first += len(params)
+
+    def _one_call(self, ps: list[Tensor]) -> bool:
+        """Whether these parameters are updated by one backend call (foreach, one dtype)."""
+        return self.foreach and all(p.data.dtype is ps[0].data.dtype for p in ps)
 
     def step(self) -> None:
         raise NotImplementedError
@@ -115,7 +133,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """SGD(params, lr, momentum=0, weight_decay=0, nesterov=False), as torch.optim.SGD."""
+    """SGD(params, lr, momentum=0, weight_decay=0, nesterov=False, foreach=True), as
+    torch.optim.SGD. foreach=False updates one parameter per backend call (same numbers)."""
 
     def __init__(
         self,
@@ -124,9 +143,10 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        foreach: bool = True,
     ) -> None:
         defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay}
-        super().__init__(params, {**defaults, "nesterov": nesterov})
+        super().__init__(params, {**defaults, "nesterov": nesterov}, foreach)
         self.buffers: list[np.ndarray | None] = []
         for group in self.param_groups:
             self.buffers += [
@@ -154,14 +174,22 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         be = backends.current()
-        for i, p, g, group in self._with_grads():
-            buf = self.buffers[i]
-            if group["momentum"] and buf is None:  # momentum switched on after construction
-                buf = self.buffers[i] = np.zeros_like(p.data)
-            be.sgd_step(
-                p.data, g, buf if group["momentum"] else None, group["lr"], group["momentum"],
-                group["weight_decay"], group["nesterov"],
-            )  # fmt: skip
+        for group, idx, ps in self._groups_with_grads():
+            momentum = group["momentum"]
+            bufs = [self._buffer(i) for i in idx] if momentum else None
+            rule = (group["lr"], momentum, group["weight_decay"], group["nesterov"])
+            if self._one_call(ps):
+                be.sgd_step_many([p.data for p in ps], [p._grad.data for p in ps], bufs, *rule)
+            else:  # the plain loop: one update per parameter
+                for j, p in enumerate(ps):
+                    be.sgd_step(p.data, p._grad.data, None if bufs is None else bufs[j], *rule)
+
+    def _buffer(self, i: int) -> np.ndarray:
+        """Parameter i's momentum buffer (made, as zeros, if momentum was switched on later)."""
+        buf = self.buffers[i]
+        if buf is None:
+            buf = self.buffers[i] = np.zeros_like(self.params[i].data)
+        return buf
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "buffers": [b for b in self.buffers]}
@@ -172,7 +200,8 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0), as torch.optim.Adam."""
+    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=True), as
+    torch.optim.Adam. foreach=False updates one parameter per backend call (same numbers)."""
 
     def __init__(
         self,
@@ -181,9 +210,10 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        foreach: bool = True,
     ) -> None:
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, foreach)
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.t = 0
@@ -209,12 +239,15 @@ class Adam(Optimizer):
     def step(self) -> None:
         be = backends.current()
         self.t += 1
-        for i, p, g, group in self._with_grads():
+        for group, idx, ps in self._groups_with_grads():
             b1, b2 = group["betas"]
-            be.adam_step(
-                p.data, g, self.m[i], self.v[i], group["lr"], b1, b2, group["eps"],
-                group["weight_decay"], self.t,
-            )  # fmt: skip
+            rule = (group["lr"], b1, b2, group["eps"], group["weight_decay"], self.t)
+            if self._one_call(ps):
+                ms, vs = [self.m[i] for i in idx], [self.v[i] for i in idx]
+                be.adam_step_many([p.data for p in ps], [p._grad.data for p in ps], ms, vs, *rule)
+            else:  # the plain loop: one update per parameter
+                for i, p in zip(idx, ps):
+                    be.adam_step(p.data, p._grad.data, self.m[i], self.v[i], *rule)
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "t": self.t, "m": list(self.m), "v": list(self.v)}

@@ -404,7 +404,11 @@ class Tensor:
             if t._ctx is not None:
                 for p in t._ctx.parents:
                     if p.requires_grad and p not in visited:
-                        push((p, False))
+                        if p._ctx is None:  # a leaf has no inputs: it can go in order now
+                            visited.add(p)
+                            order.append(p)
+                        else:
+                            push((p, False))
         return order
 
     # ------------------------------------------------------------------ in-place updates

@@ -1100,6 +1100,99 @@ static void test_adam(void) {
     }
 }
 
+/* The _many kernels must give exactly what one single-tensor call per tensor gives: the same
+ * arithmetic, bit for bit. Three tensors of odd sizes, four steps, SGD with and without
+ * momentum (bufs NULL) and Adam. */
+static void test_optim_many(void) {
+    enum { COUNT = 3 };
+    static const int64_t SIZES[COUNT] = {1, 17 * 129, 3};
+    for (int dt = F32; dt <= F64; dt++) {
+        group_t g;
+        group_begin(&g, "sgd_step_many, adam_step_many %s", DT_NAME[dt]);
+        const size_t es = elem_size((dtype_t)dt);
+        for (int opt = 0; opt < 4; opt++) { /* SGD mu=0, SGD mu=0.9, nesterov+wd, Adam */
+            const double mu = opt == 0 ? 0 : 0.9, wd = opt >= 2 ? 0.01 : 0;
+            const int nesterov = opt == 2;
+            void *a[COUNT], *b[COUNT], *sa[COUNT], *sb[COUNT], *ta[COUNT], *tb[COUNT];
+            for (int j = 0; j < COUNT; j++) {
+                const int64_t n = SIZES[j];
+                double *p = rand_arr((dtype_t)dt, n, -2, 2), *zero = dnew(n);
+                for (int64_t i = 0; i < n; i++) zero[i] = 0;
+                a[j] = tnew((dtype_t)dt, p, n), b[j] = tnew((dtype_t)dt, p, n);
+                sa[j] = tnew((dtype_t)dt, zero, n), sb[j] = tnew((dtype_t)dt, zero, n);
+                ta[j] = tnew((dtype_t)dt, zero, n), tb[j] = tnew((dtype_t)dt, zero, n);
+            }
+            for (int64_t step = 1; step <= 4; step++) {
+                void *grads[COUNT];
+                for (int j = 0; j < COUNT; j++)
+                    grads[j] = tnew((dtype_t)dt, rand_arr((dtype_t)dt, SIZES[j], -2, 2),
+                                    SIZES[j]);
+                for (int j = 0; j < COUNT; j++) { /* the reference: one call per tensor */
+                    const int64_t n = SIZES[j];
+                    if (opt == 3 && dt == F32)
+                        tg_adam_step_f32(n, b[j], grads[j], sb[j], tb[j], 1e-2, 0.9, 0.999, 1e-8,
+                                         wd, step);
+                    else if (opt == 3)
+                        tg_adam_step_f64(n, b[j], grads[j], sb[j], tb[j], 1e-2, 0.9, 0.999, 1e-8,
+                                         wd, step);
+                    else if (dt == F32)
+                        tg_sgd_step_f32(n, b[j], grads[j], mu != 0 ? sb[j] : NULL, 0.1, mu, wd,
+                                        nesterov);
+                    else
+                        tg_sgd_step_f64(n, b[j], grads[j], mu != 0 ? sb[j] : NULL, 0.1, mu, wd,
+                                        nesterov);
+                }
+                int64_t bad;
+                if (opt == 3 && dt == F32)
+                    bad = tg_adam_step_many_f32(COUNT, SIZES, (float *const *)a,
+                                          (const float *const *)grads, (float *const *)sa,
+                                          (float *const *)ta, 1e-2, 0.9, 0.999, 1e-8, wd, step);
+                else if (opt == 3)
+                    bad = tg_adam_step_many_f64(COUNT, SIZES, (double *const *)a,
+                                          (const double *const *)grads, (double *const *)sa,
+                                          (double *const *)ta, 1e-2, 0.9, 0.999, 1e-8, wd, step);
+                else if (dt == F32)
+                    bad = tg_sgd_step_many_f32(COUNT, SIZES, (float *const *)a,
+                                         (const float *const *)grads,
+                                         mu != 0 ? (float *const *)sa : NULL, 0.1, mu, wd,
+                                         nesterov);
+                else
+                    bad = tg_sgd_step_many_f64(COUNT, SIZES, (double *const *)a,
+                                         (const double *const *)grads,
+                                         mu != 0 ? (double *const *)sa : NULL, 0.1, mu, wd,
+                                         nesterov);
+                check_true(&g, bad == -1, "optimizer %d step %lld: returned %lld, not -1", opt,
+                           (long long)step, (long long)bad);
+            }
+            for (int j = 0; j < COUNT; j++) {
+                const size_t bytes = (size_t)SIZES[j] * es;
+                check_true(&g,
+                           memcmp(a[j], b[j], bytes) == 0 && memcmp(sa[j], sb[j], bytes) == 0 &&
+                               memcmp(ta[j], tb[j], bytes) == 0,
+                           "optimizer %d tensor %d (n=%lld): one call differs from separate calls",
+                           opt, j, (long long)SIZES[j]);
+            }
+            free_case();
+        }
+        /* a gradient that overlaps its parameter: refused (returns its index), nothing changed */
+        double *p = rand_arr((dtype_t)dt, 8, -2, 2);
+        void *tp = tnew((dtype_t)dt, p, 8), *other = tnew((dtype_t)dt, p, 8);
+        void *params[2] = {other, tp}, *grads[2] = {tp, (char *)tp + 3 * es};
+        const int64_t sizes[2] = {8, 4};
+        const int64_t bad = dt == F32 ? tg_sgd_step_many_f32(2, sizes, (float *const *)params,
+                                                             (const float *const *)grads, NULL,
+                                                             0.1, 0, 0, 0)
+                                      : tg_sgd_step_many_f64(2, sizes, (double *const *)params,
+                                                             (const double *const *)grads, NULL,
+                                                             0.1, 0, 0, 0);
+        check_true(&g, bad == 1 && memcmp(tp, other, 8 * es) == 0,
+                   "overlapping p and g: returned %lld (want 1), arrays changed: %d",
+                   (long long)bad, memcmp(tp, other, 8 * es) != 0);
+        free_case();
+        group_end(&g);
+    }
+}
+
 /* ================================================================ FMA peak ================ */
 
 /* tg_fma_peak_gflops_f32 (fma_peak.c) is a measurement, not a formula: the sanity checks are
@@ -1151,6 +1244,7 @@ int main(void) {
     test_cross_entropy();
     test_sgd();
     test_adam();
+    test_optim_many();
     test_fma_peak();
 
     printf("(%.1f s in all)\n", seconds_since(t0));

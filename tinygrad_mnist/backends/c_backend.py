@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -83,18 +84,25 @@ def _contig(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
+def _apart(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when a and b cannot overlap in memory. Two arrays that each own their memory are
+    separate allocations (the cheap, usual case: parameters, gradients, optimizer state);
+    for views, NumPy compares the memory bounds."""
+    return (a is not b and a.flags.owndata and b.flags.owndata) or not np.may_share_memory(a, b)
+
+
 def _check_in_place(op: str, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -> None:
     """p and the state arrays are updated in place from g: all must have p's shape, p and the
     state must be C-contiguous and writeable, and no two may overlap in memory (the loop
     would read values it has already overwritten). Runs every optimizer step: kept cheap."""
     shape, f = p.shape, p.flags
-    ok = g.shape == shape and f.c_contiguous and f.writeable and not np.may_share_memory(p, g)
+    ok = g.shape == shape and f.c_contiguous and f.writeable and _apart(p, g)
     for i, s in enumerate(state):
         f = s.flags
         ok = ok and s.shape == shape and f.c_contiguous and f.writeable
-        ok = ok and not (np.may_share_memory(s, p) or np.may_share_memory(s, g))
+        ok = ok and _apart(s, p) and _apart(s, g)
         for t in state[:i]:
-            ok = ok and not np.may_share_memory(s, t)
+            ok = ok and _apart(s, t)
     if not ok:
         _explain_in_place(op, (p, g, *state))
 
@@ -114,6 +122,39 @@ def _explain_in_place(op: str, arrays: tuple[np.ndarray, ...]) -> None:
                 raise ValueError(
                     f"{op}: {names[i]} and {names[j]} overlap in memory; pass separate arrays"
                 )
+
+
+def _step_many_args(
+    op: str, ps: list[np.ndarray], gs: list[np.ndarray], states: list[list[np.ndarray]]
+) -> tuple[_Kernels, list[int], list[list[Any]]] | None:
+    """(kernels, sizes, [p, g, *state] pointer lists) for tg_*_step_many, or None when there
+    are no parameters. Checks what C cannot: one dtype for all arrays, states[i][j] and gs[j]
+    shaped like ps[j], the parameters and state C-contiguous and writeable (from_buffer
+    refuses any other). The kernel itself refuses arrays of one parameter that overlap."""
+    n = len(ps)
+    if len(gs) != n or any(len(s) != n for s in states):
+        raise ValueError(f"{op}: every list must have one entry per parameter ({n})")
+    if n == 0:
+        return None
+    k = _kernels(op, *ps, *gs, *[a for s in states for a in s])
+    shapes = [p.shape for p in ps]
+    ct = k.ctype
+    try:
+        if [g.shape for g in gs] != shapes or any([a.shape for a in s] != shapes for s in states):
+            raise ValueError
+        pointers = [[_buf(ct, p, True) for p in ps], [_buf(ct, _contig(g)) for g in gs]]
+        pointers += [[_buf(ct, a, True) for a in s] for s in states]
+    except ValueError:
+        for j, p in enumerate(ps):
+            _check_in_place(op, p, gs[j], *[s[j] for s in states])  # says what is wrong
+        raise
+    return k, [p.size for p in ps], pointers
+
+
+def _overlap_error(op: str, j: int, ps: list[np.ndarray], gs: list[np.ndarray], *states) -> None:
+    """Raise the ValueError for parameter j, whose arrays the kernel found overlapping."""
+    _explain_in_place(op, (ps[j], gs[j], *[s[j] for s in states]))
+    raise ValueError(f"{op}: the arrays of parameter {j} overlap in memory")
 
 
 # ---------------------------------------------------------------- matmul and linear layers
@@ -185,19 +226,13 @@ def linear(
     if bsz == 0 or n_in == 0 or n_out == 0:
         return numpy_backend.linear(x, w, b, activation, slope)
     ct = k.ctype
-    bias = _NULL if b is None else _buf(ct, _contig(b))
+    try:  # from_buffer refuses an array that is not C-contiguous: copy those, then retry
+        inputs = _buf(ct, x), _buf(ct, w), _NULL if b is None else _buf(ct, b)
+    except ValueError:
+        b = None if b is None else np.ascontiguousarray(b)
+        return linear(np.ascontiguousarray(x), np.ascontiguousarray(w), b, activation, slope)
     y = np.empty((bsz, n_out), k.dtype)
-    k.linear_forward(
-        bsz,
-        n_in,
-        n_out,
-        _buf(ct, _contig(x)),
-        _buf(ct, _contig(w)),
-        bias,
-        _buf(ct, y),
-        act,
-        float(slope),
-    )
+    k.linear_forward(bsz, n_in, n_out, *inputs, _buf(ct, y), act, float(slope))
     return y
 
 
@@ -222,25 +257,19 @@ def linear_backward(
     if bsz == 0 or n_in == 0 or n_out == 0:
         return numpy_backend.linear_backward(x, w, y, dy, activation, slope, need_dx)
     ct, dt = k.ctype, k.dtype
+    try:  # from_buffer refuses an array that is not C-contiguous: copy those, then retry
+        inputs = _buf(ct, x), _buf(ct, w), _buf(ct, y), _buf(ct, dy)
+    except ValueError:
+        x, w, y, dy = (np.ascontiguousarray(a) for a in (x, w, y, dy))
+        return linear_backward(x, w, y, dy, activation, slope, need_dx)
     dz = np.empty((bsz, n_out), dt)  # workspace for act'(y) * dy
     dx = np.empty((bsz, n_in), dt) if need_dx else None
     dw = np.empty((n_out, n_in), dt)
     db = np.empty(n_out, dt)
     k.linear_backward(
-        bsz,
-        n_in,
-        n_out,
-        _buf(ct, _contig(x)),
-        _buf(ct, _contig(w)),
-        _buf(ct, _contig(y)),
-        _buf(ct, _contig(dy)),
-        _buf(ct, dz),
-        _NULL if dx is None else _buf(ct, dx),
-        _buf(ct, dw),
-        _buf(ct, db),
-        act,
-        float(slope),
-    )
+        bsz, n_in, n_out, *inputs, _buf(ct, dz), _NULL if dx is None else _buf(ct, dx),
+        _buf(ct, dw), _buf(ct, db), act, float(slope),
+    )  # fmt: skip
     return dx, dw, db
 
 
@@ -775,3 +804,58 @@ def adam_step(
         p.size, _buf(ct, p), _buf(ct, _contig(g)), _buf(ct, m), _buf(ct, v), float(lr),
         float(beta1), float(beta2), float(eps), float(weight_decay), step,
     )  # fmt: skip
+
+
+def sgd_step_many(
+    ps: list[np.ndarray],
+    gs: list[np.ndarray],
+    bufs: list[np.ndarray] | None,
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> None:
+    """sgd_step on every parameter ps[j] (gradient gs[j], momentum buffer bufs[j]; bufs None
+    when momentum == 0), all in one C call. See numpy_backend.sgd_step for the formula."""
+    if momentum and bufs is None:
+        raise ValueError("sgd_step_many: momentum != 0 needs momentum buffers, got None")
+    states = [bufs] if momentum else []
+    args = _step_many_args("sgd_step_many", ps, gs, states)  # type: ignore[arg-type]
+    if args is None:
+        return
+    k, sizes, (p_ptrs, g_ptrs, *state_ptrs) = args
+    bad = k.sgd_step_many(
+        len(ps), sizes, p_ptrs, g_ptrs, state_ptrs[0] if momentum else _NULL, float(lr),
+        float(momentum), float(weight_decay), int(bool(nesterov)),
+    )  # fmt: skip
+    if bad >= 0:
+        _overlap_error("sgd_step_many", bad, ps, gs, *states)
+
+
+def adam_step_many(
+    ps: list[np.ndarray],
+    gs: list[np.ndarray],
+    ms: list[np.ndarray],
+    vs: list[np.ndarray],
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    step: int,
+) -> None:
+    """adam_step on every parameter ps[j] (gradient gs[j], moments ms[j] and vs[j]), all in
+    one C call. See numpy_backend.adam_step for the formula."""
+    step = operator.index(step)
+    if step < 1:
+        raise ValueError(f"adam_step_many: step counts from 1, got {step}")
+    args = _step_many_args("adam_step_many", ps, gs, [ms, vs])
+    if args is None:
+        return
+    k, sizes, (p_ptrs, g_ptrs, m_ptrs, v_ptrs) = args
+    bad = k.adam_step_many(
+        len(ps), sizes, p_ptrs, g_ptrs, m_ptrs, v_ptrs, float(lr), float(beta1), float(beta2),
+        float(eps), float(weight_decay), step,
+    )  # fmt: skip
+    if bad >= 0:
+        _overlap_error("adam_step_many", bad, ps, gs, ms, vs)

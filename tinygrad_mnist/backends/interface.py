@@ -24,6 +24,8 @@ with it. All arrays are float32 or float64 (one dtype per call); labels are inte
   cross_entropy(logits (B,C), labels (B,)) -> (mean loss 0-d, dlogits (B,C))
   sgd_step(p, g, buf, lr, momentum, weight_decay, nesterov)              in place
   adam_step(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)       in place
+  sgd_step_many(ps, gs, bufs, lr, momentum, weight_decay, nesterov)      lists: one step each
+  adam_step_many(ps, gs, ms, vs, lr, beta1, beta2, eps, weight_decay, step)   (C: one call)
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ PRIMITIVES = (
     "cross_entropy",
     "sgd_step",
     "adam_step",
+    "sgd_step_many",
+    "adam_step_many",
 )
 
 

@@ -321,3 +321,40 @@ def adam_step(
     np.divide(m, tmp, out=tmp)
     tmp *= lr / (1 - beta1**step)  # lr (m / (1 - b1^t)) / (sqrt(...) + eps)
     p -= tmp
+
+
+def sgd_step_many(
+    ps: list[np.ndarray],
+    gs: list[np.ndarray],
+    bufs: list[np.ndarray] | None,
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> None:
+    """sgd_step on each parameter ps[j] with gradient gs[j] and buffer bufs[j] (bufs None when
+    momentum == 0), one after the other. The C backend does them all in one call."""
+    if len(gs) != len(ps) or (bufs is not None and len(bufs) != len(ps)):
+        raise ValueError("sgd_step_many: ps, gs and bufs must have one entry per parameter")
+    for j, p in enumerate(ps):
+        sgd_step(p, gs[j], None if bufs is None else bufs[j], lr, momentum, weight_decay, nesterov)
+
+
+def adam_step_many(
+    ps: list[np.ndarray],
+    gs: list[np.ndarray],
+    ms: list[np.ndarray],
+    vs: list[np.ndarray],
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    step: int,
+) -> None:
+    """adam_step on each parameter ps[j] with gradient gs[j] and moments ms[j], vs[j], one
+    after the other. The C backend does them all in one call."""
+    if not len(ps) == len(gs) == len(ms) == len(vs):
+        raise ValueError("adam_step_many: ps, gs, ms and vs must have one entry per parameter")
+    for j, p in enumerate(ps):
+        adam_step(p, gs[j], ms[j], vs[j], lr, beta1, beta2, eps, weight_decay, step)

@@ -20,7 +20,7 @@ import numpy as np
 from ..backends.numpy_backend import ACTIVATIONS  # the one list (C: enum tg_activation)
 from ..ops.linear import Linear
 from ..ops.losses import BCEWithLogits, CrossEntropy
-from ..tensor import Tensor
+from ..tensor import FLOAT_DTYPES, Tensor
 
 
 def relu(x: Tensor) -> Tensor:
@@ -126,6 +126,29 @@ def _class_weights(weight: Any, n_classes: int, dtype: np.dtype, what: str) -> n
     return w
 
 
+def _fused_cross_entropy(
+    logits: Tensor, labels: Any, weight: Any, ignore_index: int, reduction: str, smoothing: float
+) -> Tensor | None:
+    """The training loop's case, checked cheaply before anything else: float logits (B, C),
+    int64 labels (B,) in a Tensor, no option. Then the loss is one fused op, whose kernel also
+    checks that every label lies in [0, C). None when the case does not apply, or when a label
+    lies outside [0, C) (it may be ignore_index): the general path then handles it."""
+    if (
+        weight is not None or reduction != "mean" or smoothing != 0 or type(labels) is not Tensor
+        or type(logits) is not Tensor
+    ):  # fmt: skip
+        return None
+    z, y = logits.data, labels.data
+    if z.ndim != 2 or z.dtype not in FLOAT_DTYPES or y.dtype != np.int64 or y.shape != z.shape[:1]:
+        return None
+    if 0 <= ignore_index < z.shape[1]:  # an ignore_index that is a valid class: not this case
+        return None
+    try:
+        return CrossEntropy.apply(logits, labels=y)
+    except ValueError:  # a label outside [0, C)
+        return None
+
+
 def cross_entropy(
     logits: Tensor,
     labels: Any,
@@ -141,6 +164,9 @@ def cross_entropy(
     nothing; `label_smoothing` mixes the target with the uniform distribution. With none of
     the options it is one fused op (one backend pass forward, dz = (softmax(z) - onehot) / N).
     """
+    fused = _fused_cross_entropy(logits, labels, weight, ignore_index, reduction, label_smoothing)
+    if fused is not None:
+        return fused
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")

@@ -61,15 +61,16 @@ class Linear(Module):
 
     def _rows(self, x: Tensor) -> Tensor:
         """(..., in) as (B, in)."""
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
-                f"Linear: input of shape {x.shape} does not end in in_features={self.in_features}"
+                f"Linear: input of shape {shape} does not end in in_features={self.in_features}"
             )
-        return x if x.ndim == 2 else x.reshape(-1, self.in_features)
+        return x if len(shape) == 2 else x.reshape(-1, self.in_features)
 
     def _unrows(self, y: Tensor, x: Tensor) -> Tensor:
         """(B, out) back to (..., out), the leading shape of the input x."""
-        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], self.out_features)
+        return y if x.data.ndim == 2 else y.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -20,7 +20,7 @@ class CrossEntropy(Function):
         return loss
 
     def backward(self, g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        return (self.be.mul(self.saved, g),)
+        return (self.be.mul(self.saved, float(g)),)  # the loss is 0-d: g is one number
 
 
 class BCEWithLogits(Function):
