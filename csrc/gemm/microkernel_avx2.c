@@ -152,7 +152,138 @@ static AVX2 void ukr_avx2_f64(int64_t k, const double *a, int64_t rsa, int64_t c
     }
 }
 
-const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, NULL, NULL, NULL};
+/* ---------- transposing packer (f32): dst[p*nr + j] = j < n ? src[j*lds + p] : 0 ----------
+ *
+ * Blocks of 8 x 8: 8 row loads (masked at the end of p), the classic 3-stage in-register
+ * transpose, 8 stores. Stage 1 interleaves pairs of rows (unpacklo/hi: 2 x 2 blocks), stage 2
+ * pairs of pairs (shuffle: 4 x 4 blocks inside each 128-bit half), stage 3 swaps the off-
+ * diagonal 128-bit halves (permute2f128). Rows j >= n are zeros, as the panel's padding. */
+INLINE AVX2 void transpose8_f32(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) { /* rows 4q..4q+3: 4 x 4 blocks of each 128-bit half */
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+static AVX2 void pack_bt_avx2_f32(const float *src, int64_t lds, int n, int64_t kc, int nr,
+                                  float *dst) {
+    for (int j0 = 0; j0 < nr; j0 += 8) {
+        if (j0 >= n) { /* only padding left: zeros */
+            for (int64_t p = 0; p < kc; p++) _mm256_storeu_ps(dst + p * nr + j0, _mm256_setzero_ps());
+            continue;
+        }
+        for (int64_t p0 = 0; p0 < kc; p0 += 8) {
+            const int np = kc - p0 < 8 ? (int)(kc - p0) : 8;
+            const __m256i mk = lane_mask32(np);
+            __m256 r[8];
+            for (int j = 0; j < 8; j++)
+                r[j] = j0 + j >= n  ? _mm256_setzero_ps()
+                       : np == 8    ? _mm256_loadu_ps(src + (j0 + j) * lds + p0)
+                                    : _mm256_maskload_ps(src + (j0 + j) * lds + p0, mk);
+            transpose8_f32(r);
+            for (int p = 0; p < np; p++) _mm256_storeu_ps(dst + (p0 + p) * nr + j0, r[p]);
+        }
+    }
+}
+
+/* ---------- row copier (f32): dst[p*ldd + j] = j < n ? src[p*lds + j] : 0 ----------
+ * Whole vectors of 8 (a masked load for the ragged end: masked stores are slow on AMD, masked
+ * loads are not); what is left of a row narrower than 8 (the 6-wide A panel) is scalar. */
+static AVX2 void copy_rows_avx2_f32(const float *src, int64_t lds, int n, int64_t kc, int ldd,
+                                    float *dst) {
+    for (int64_t p = 0; p < kc; p++, src += lds, dst += ldd) {
+        int j = 0;
+        for (; j + 8 <= ldd; j += 8)
+            _mm256_storeu_ps(dst + j, j + 8 <= n ? _mm256_loadu_ps(src + j)
+                                                 : _mm256_maskload_ps(src + j, lane_mask32(n - j)));
+        for (; j < ldd; j++) dst[j] = j < n ? src[j] : 0;
+    }
+}
+
+/* ---------- thin C = A @ B^T (f32): dot products along p (see microkernel_avx512.c) ----------
+ *
+ *   acc[i][j] += A[i][p .. p+7] * B[j][p .. p+7];     C[i][j] = sum of the 8 lanes
+ *
+ * Tile 4 x 2: 8 accumulators (2 FMA pipes x 4 cycles latency = 8 FMAs in flight), 6 loads per
+ * 8 FMAs, 14 of the 16 ymm registers. N = 10 logits are 5 column pairs, no waste. The 8 sums
+ * of lanes are done together: two rounds of hadd and one 128-bit fold give one vector holding
+ * all 8 results. The last p block uses masked loads (zeros beyond k). */
+#define ROWS4(X) X(0) X(1) X(2) X(3)
+INLINE AVX2 void dot_tile_avx2_f32(const int m, const int n, int64_t k, const float *a,
+                                   int64_t lda, const float *b, int64_t ldb, float *c,
+                                   int64_t ldc) {
+#define DECL(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
+    ROWS4(DECL)
+#undef DECL
+#define FMA(i)                                                                              \
+    if (m > i) {                                                                            \
+        const __m256 ai = LOAD_A(a + i * lda + p);                                          \
+        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                                         \
+        if (n > 1) c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                              \
+    }
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        const __m256 b0 = _mm256_loadu_ps(b + p), b1 = n > 1 ? _mm256_loadu_ps(b + ldb + p) : b0;
+#define LOAD_A(x) _mm256_loadu_ps(x)
+        ROWS4(FMA)
+#undef LOAD_A
+    }
+    if (p < k) {
+        const __m256i mk = lane_mask32((int)(k - p));
+        const __m256 b0 = _mm256_maskload_ps(b + p, mk);
+        const __m256 b1 = n > 1 ? _mm256_maskload_ps(b + ldb + p, mk) : b0;
+#define LOAD_A(x) _mm256_maskload_ps(x, mk)
+        ROWS4(FMA)
+#undef LOAD_A
+    }
+#undef FMA
+    /* hadd(x, y) = [x0+x1 y0+y1 x2+x3 y2+y3 | the same for lanes 4..7]; two rounds leave, in
+     * each 128-bit half, [row0 j0, row0 j1, row1 j0, row1 j1]; adding the halves finishes */
+    const __m256 h0 = _mm256_hadd_ps(c00, c01), h1 = _mm256_hadd_ps(c10, c11);
+    const __m256 h2 = _mm256_hadd_ps(c20, c21), h3 = _mm256_hadd_ps(c30, c31);
+    const __m256 q01 = _mm256_hadd_ps(h0, h1), q23 = _mm256_hadd_ps(h2, h3);
+    const __m128 s01 = _mm_add_ps(_mm256_castps256_ps128(q01), _mm256_extractf128_ps(q01, 1));
+    const __m128 s23 = _mm_add_ps(_mm256_castps256_ps128(q23), _mm256_extractf128_ps(q23, 1));
+    float s[8];
+    _mm_storeu_ps(s, s01);
+    _mm_storeu_ps(s + 4, s23);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) c[i * ldc + j] = s[2 * i + j];
+}
+
+#define CASE_DOT(M, N)                                                                      \
+    case 2 * (M - 1) + N - 1: dot_tile_avx2_f32(M, N, k, a, k, b, k, c, ldc); break;
+
+static AVX2 void dot_nt_avx2_f32(int64_t M, int64_t N, int64_t k, const float *A,
+                                 const float *B, float *C) {
+    for (int64_t i = 0; i < M; i += 4) {
+        for (int64_t j = 0; j < N; j += 2) {
+            const int m = M - i < 4 ? (int)(M - i) : 4, n = N - j < 2 ? (int)(N - j) : 2;
+            const float *a = A + i * k, *b = B + j * k;
+            const int64_t ldc = N;
+            float *c = C + i * N + j;
+            switch (2 * (m - 1) + n - 1) {
+                CASE_DOT(1, 1) CASE_DOT(1, 2) CASE_DOT(2, 1) CASE_DOT(2, 2)
+                CASE_DOT(3, 1) CASE_DOT(3, 2) CASE_DOT(4, 1) CASE_DOT(4, 2)
+                default: break;
+            }
+        }
+    }
+}
+
+const tg_kernel_f32 tg_kernel_avx2_f32 = {MR32, 8 * NV32, ukr_avx2_f32, pack_bt_avx2_f32,
+                                          copy_rows_avx2_f32, dot_nt_avx2_f32};
 const tg_kernel_f64 tg_kernel_avx2_f64 = {MR64, 4 * NV64, ukr_avx2_f64, NULL, NULL, NULL};
 
 #else
