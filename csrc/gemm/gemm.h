@@ -111,6 +111,13 @@ void tg_gemm_f32(int64_t M, int64_t N, int64_t K, const float *A, int transA, co
 void tg_gemm_f64(int64_t M, int64_t N, int64_t K, const double *A, int transA,
                  const double *B, int transB, double *C, tg_epilogue_f64 epi, const void *ctx);
 
+/* cache_size.c: the L1 data, L2 and L3 cache sizes in bytes, read from the OS or cpuid at
+ * run time (fallbacks 32 KB, 512 KB, 4 MB). */
+void tg_cache_sizes(int64_t *l1, int64_t *l2, int64_t *l3);
+
+/* gemm.c: force block sizes and the driver (0 / -1 = automatic), for benchmarks only. */
+void tg_gemm_force(int64_t kc, int64_t mc, int64_t nc, int64_t direct_kc, int path);
+
 /* gemm.c: per-thread scratch memory, 64-byte aligned, grown on demand and kept for the next
  * call (freed when the thread exits). slot 0 holds packed B, slot 1 packed A. NULL when no
  * memory could be had (the caller then falls back to loops that need none). */

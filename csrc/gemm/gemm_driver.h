@@ -86,29 +86,44 @@ static int64_t FN(block_size)(int64_t total, int64_t max, int64_t align) {
 }
 
 /* Both drivers return 0, or -1 when there was no memory for the packing buffers (then C is
- * untouched and tg_gemm falls back to the plain loops, which need none). */
+ * untouched and tg_gemm falls back to the plain loops, which need none).
+ *
+ * Threads (OpenMP, nthreads > 1): one parallel region per call, in which every thread runs
+ * the block loops; each `SHARED_FOR` loop (packing B panel by panel, packing A panel by
+ * panel, the tiles of C) is split into equal contiguous parts, and ends with a barrier, so
+ * no thread reads a panel before it is packed nor overwrites one still in use. The packing
+ * buffers are the calling thread's, shared by the team. */
 static int FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
                            const T *A, int transA, const T *B, int transB, T *C,
                            FN(tg_epilogue) epi, const void *ctx, int nthreads) {
     (void)nthreads; /* unused without OpenMP */
     const int mr = kern->mr, nr = kern->nr;
-    const int64_t KC = FN(block_size)(K, GEMM_KC, 1);
-    const int64_t MC = FN(block_size)(M, GEMM_MC, mr);
-    const int64_t NC = FN(block_size)(N, GEMM_NC, nr);
+    const blocking_t blk = blocking_for(mr, nr, sizeof(T)); /* from the cache sizes */
+    const int64_t KC = FN(block_size)(K, blk.kc, 1);
+    const int64_t MC = FN(block_size)(M, blk.mc, mr);
+    const int64_t NC = FN(block_size)(N, blk.nc, nr);
     T *bp = tg_scratch(0, (size_t)(KC * NC * sizeof(T)));
     T *ap = tg_scratch(1, (size_t)(MC * KC * sizeof(T)));
     if (!bp || !ap) return -1;
+    PARALLEL_REGION
     for (int64_t jc = 0; jc < N; jc += NC) {
-        const int64_t nc = N - jc < NC ? N - jc : NC;
+        const int64_t nc = N - jc < NC ? N - jc : NC, ntj = (nc + nr - 1) / nr;
         for (int64_t pc = 0; pc < K; pc += KC) {
             const int64_t kc = K - pc < KC ? K - pc : KC;
             const int beta = pc > 0, last = pc + kc == K;
-            FN(pack_b)(B, transB, N, K, pc, kc, jc, nc, nr, kern, bp);
+            SHARED_FOR
+            for (int64_t tj = 0; tj < ntj; tj++) { /* B panel tj: columns jc + tj*nr .. */
+                const int64_t jr = tj * nr, n = nc - jr < nr ? nc - jr : nr;
+                FN(pack_b)(B, transB, N, K, pc, kc, jc + jr, n, nr, kern, bp + jr * kc);
+            }
             for (int64_t ic = 0; ic < M; ic += MC) {
-                const int64_t mc = M - ic < MC ? M - ic : MC;
-                FN(pack_a)(A, transA, M, K, ic, mc, pc, kc, mr, kern, ap);
-                const int64_t ntj = (nc + nr - 1) / nr, nti = (mc + mr - 1) / mr;
-    PARALLEL_FOR_NTHREADS
+                const int64_t mc = M - ic < MC ? M - ic : MC, nti = (mc + mr - 1) / mr;
+                SHARED_FOR
+                for (int64_t ti = 0; ti < nti; ti++) { /* A panel ti: rows ic + ti*mr .. */
+                    const int64_t ir = ti * mr, m = mc - ir < mr ? mc - ir : mr;
+                    FN(pack_a)(A, transA, M, K, ic + ir, m, pc, kc, mr, kern, ap + ir * kc);
+                }
+                SHARED_FOR
                 for (int64_t t = 0; t < ntj * nti; t++) {
                     const int64_t jr = t / nti * nr, ir = t % nti * mr; /* ir runs fastest */
                     const int m = (int)(mc - ir < mr ? mc - ir : mr);
@@ -130,32 +145,43 @@ static int FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int
     const int mr = kern->mr, nr = kern->nr;
     /* opA[i][p] = A[i*rsa + p*csa] */
     const int64_t rsa = transA ? 1 : K, csa = transA ? M : 1;
-    const T *bsrc = B;
-    int64_t ldb = N, panel = 1; /* opB[p][j0 + j] = bsrc[j0*panel + p*ldb + j] */
+    const int64_t ntj = (N + nr - 1) / nr;
+    T *bp = NULL;
     if (transB) {
-        T *bp = tg_scratch(0, (size_t)(K * ((N + nr - 1) / nr * nr) * sizeof(T)));
+        bp = tg_scratch(0, (size_t)(K * ntj * nr * sizeof(T)));
         if (!bp) return -1;
-        FN(pack_b)(B, transB, N, K, 0, K, 0, N, nr, kern, bp);
-        bsrc = bp, ldb = nr, panel = K;
     }
+    /* opB[p][j0 + j] = bsrc[j0*panel + p*ldb + j] */
+    const T *bsrc = transB ? bp : B;
+    const int64_t ldb = transB ? nr : N, panel = transB ? K : 1;
     /* Row tiles of equal height (M = 10 -> 5 + 5, not 8 + 2): a short tile has too few
      * accumulators to hide the FMA latency. A is unpacked, so any height <= mr works. */
-    const int64_t nti = (M + mr - 1) / mr, ntj = (N + nr - 1) / nr;
+    const int64_t nti = (M + mr - 1) / mr;
     const int mh = (int)((M + nti - 1) / nti);
-    /* K blocks keep the B panel (kc x nr) in L1 while the row tiles sweep over it */
-    const int64_t KC = FN(block_size)(K, DIRECT_KC, 1);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-        const int64_t kc = K - pc < KC ? K - pc : KC;
-        const int beta = pc > 0, last = pc + kc == K;
-    PARALLEL_FOR_NTHREADS
-        for (int64_t t = 0; t < ntj * nti; t++) {
-            const int64_t jr = t / nti * nr, ir = t % nti * mh;
-            const int m = (int)(M - ir < mh ? M - ir : mh);
-            const int n = (int)(N - jr < nr ? N - jr : nr);
-            T *c = C + ir * N + jr;
-            const T *a = A + ir * rsa + pc * csa, *b = bsrc + jr * panel + pc * ldb;
-            kern->ukr(kc, a, rsa, csa, b, ldb, c, N, m, n, beta);
-            if (last && epi) epi(c, N, m, n, jr, ctx);
+    /* K blocks keep the B panel (kc x nr) in L2 while the row tiles sweep over it */
+    const int64_t KC = FN(block_size)(K, blocking_for(mr, nr, sizeof(T)).direct_kc, 1);
+    PARALLEL_REGION
+    {
+        if (transB) { /* a transposed B is packed once, in panels of nr columns */
+            SHARED_FOR
+            for (int64_t tj = 0; tj < ntj; tj++) {
+                const int64_t jr = tj * nr, n = N - jr < nr ? N - jr : nr;
+                FN(pack_b)(B, transB, N, K, 0, K, jr, n, nr, kern, bp + jr * K);
+            }
+        }
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            const int64_t kc = K - pc < KC ? K - pc : KC;
+            const int beta = pc > 0, last = pc + kc == K;
+            SHARED_FOR
+            for (int64_t t = 0; t < ntj * nti; t++) {
+                const int64_t jr = t / nti * nr, ir = t % nti * mh;
+                const int m = (int)(M - ir < mh ? M - ir : mh);
+                const int n = (int)(N - jr < nr ? N - jr : nr);
+                T *c = C + ir * N + jr;
+                const T *a = A + ir * rsa + pc * csa, *b = bsrc + jr * panel + pc * ldb;
+                kern->ukr(kc, a, rsa, csa, b, ldb, c, N, m, n, beta);
+                if (last && epi) epi(c, N, m, n, jr, ctx);
+            }
         }
     }
     return 0;
