@@ -237,21 +237,23 @@ static blocking_t blocking_for(int mr, int nr, size_t elem) {
 
 /* Which driver? Packing copies M*K + K*N elements so that the microkernel reads memory in
  * order; it pays off on big operands (TLB and cache misses of strided rows) and costs more
- * than it saves on small or thin ones. Measured on the MLP shapes (Zen 5 with 1 MB of L2 and
- * Zen 3 with 512 KB agree on these limits, so they are not scaled by the cache sizes):
+ * than it saves on small or thin ones. Measured on the MLP shapes (first on Zen 5 with 1 MB
+ * of L2, then on Zen 3 with 512 KB, in CPU time, packed against direct on every shape):
  *   - one dimension tiny (N = 10 outputs, K = 10 inputs, M = 10 rows), or M or N below 64
  *     (batch 32: packing B is paid for by too few rows of C, 1.2-1.4x on Zen 3); direct;
- *   - transposed A with M and N >= 256 (the wide dW products): A is read with a stride of M
- *     elements, one cache line per step of p per row tile, which packing avoids (1.1-1.2x on
- *     Zen 3); packed;
- *   - otherwise direct while A and B fit in about 2 MB (the rows of A stay in L2 and L3
- *     while each B panel sweeps over them), up to 4 MB if A is not transposed. */
+ *   - transposed A (the dW products) with M and N >= 256, or with A and B not fitting in
+ *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
+ *     cache line per step of p per row tile, which packing avoids (1.1-1.25x on Zen 3);
+ *     packed;
+ *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
+ *     while each B panel sweeps over them). */
 static int use_direct(int64_t M, int64_t N, int64_t K, int transA, size_t elem) {
     if (g_path >= 0) return g_path;
     if (M <= 16 || N <= 16 || K <= 16 || M < 64 || N < 64) return 1;
-    if (transA && M >= 256 && N >= 256) return 0;
+    tg_call_once(&g_cache_once, cache_init);
     const double bytes = (double)(M * K + K * N) * (double)elem, MB = 1024.0 * 1024.0;
-    return bytes <= 2 * MB || (!transA && bytes <= 4 * MB);
+    if (transA && ((M >= 256 && N >= 256) || bytes > (double)g_l2)) return 0;
+    return bytes <= 4 * MB;
 }
 
 /* For benchmarks that compare block sizes in one process (A/B interleaved): force KC, MC, NC,
