@@ -76,6 +76,7 @@ typedef struct {
     tg_pack_bt_f32 pack_bt;
     tg_copy_rows_f32 copy_rows;
     tg_dot_nt_f32 dot_nt;
+    int dot_nt_small_m; /* 1: dot_nt is also fast for small M with any N (see gemm_driver.h) */
 } tg_kernel_f32;
 typedef struct {
     int mr, nr;
@@ -83,6 +84,7 @@ typedef struct {
     tg_pack_bt_f64 pack_bt;
     tg_copy_rows_f64 copy_rows;
     tg_dot_nt_f64 dot_nt;
+    int dot_nt_small_m;
 } tg_kernel_f64;
 
 /* microkernel_generic.c (every build), microkernel_avx512.c and microkernel_avx2.c (x86),

@@ -197,8 +197,11 @@ void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const 
     }
     const FN(tg_kernel) *kern = FN(kernel_for_isa)(tg_get_isa());
     const int nthreads = threads_for(M, N, K);
-    if (kern->dot_nt && !transA && transB && N <= DOT_NT_MAX_N && K >= DOT_NT_MIN_K &&
-        g_path < 0) { /* thin x @ w^T (output layer): dot products, no packing */
+    /* x @ w^T as dot products of rows, no packing: for the output layer (tiny N), and, where
+     * the ISA has a kernel for it, for a small batch on one thread (packing w^T would cost
+     * about half as much as the arithmetic) */
+    if (kern->dot_nt && !transA && transB && K >= DOT_NT_MIN_K && g_path < 0 &&
+        (N <= DOT_NT_MAX_N || (kern->dot_nt_small_m && M <= DOT_NT_MAX_M && nthreads == 1))) {
         kern->dot_nt(M, N, K, A, B, C);
         if (epi) epi(C, N, M, N, 0, ctx);
         return;
