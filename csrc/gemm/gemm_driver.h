@@ -13,12 +13,14 @@
  * direct (small and thin shapes): no A packing at all; the microkernel reads A through its
  *   strides and B in place (only a transposed B is repacked, once, with the ISA's SIMD
  *   transpose, to get unit stride along j):
- *                 for pc in K step DIRECT_KC    (one block unless K > 1024)
+ *                 for pc in K step DIRECT_KC    (from L2; 1024 on a 512 KB L2)
  *                   for jr in N step NR, for ir in M step ~MR: microkernel on A, B in place
  *   When operands fit in L2/L3 or one of M, N, K is tiny, packing costs more than it saves.
  *
- * dot (thin x @ w^T, N <= 16, e.g. the 10 logits): the ISA's dot-product kernel, if any.
+ * dot (x @ w^T with N <= 16, e.g. the 10 logits; on AVX2 also M <= 32 on one thread): the
+ *   ISA's dot-product kernel, if any, reading both operands in place.
  *
+ * MC, KC, NC and DIRECT_KC come from the cache sizes (blocking_for in gemm.c).
  * tg_gemm picks one (use_direct in gemm.c); each was the fastest on some MLP shape. The
  * epilogue, if any, runs on each tile of C after its last K block. */
 
