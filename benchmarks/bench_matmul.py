@@ -141,6 +141,13 @@ def main() -> None:
         f"FMA peak, measured now: {peak:.1f} GFLOP/s per core (float32, {ISA_NAMES[isa]}); "
         f"torch {torch.__version__ + f' x{torch.get_num_threads()}' if torch else 'not installed'}"
     )
+    blk = ffi.new("int64_t[7]")
+    lib.tg_gemm_blocking(blk)
+    blocking = dict(zip(("l1d", "l2", "l3", "kc", "mc", "nc", "direct_kc"), list(blk)))
+    print(
+        "C blocking from the caches read now: L1d {l1d} L2 {l2} L3 {l3} bytes -> "
+        "KC {kc} MC {mc} NC {nc} DIRECT_KC {direct_kc}".format(**blocking)
+    )
     for d in info:
         print("numpy BLAS:", d)
     env = {
@@ -222,7 +229,9 @@ def main() -> None:
         )
     if args.json:
         with open(args.json, "w") as f:
-            out = dict(isa=ISA_NAMES[isa], fma_peak_gflops=peak, blas=info, env=env)
+            out = dict(
+                isa=ISA_NAMES[isa], fma_peak_gflops=peak, blocking=blocking, blas=info, env=env
+            )
             json.dump(dict(out, rows=rows, totals=totals), f, indent=1)
 
 

@@ -40,6 +40,10 @@ int tg_set_isa(int isa);
 int tg_get_isa(void);
 int tg_set_num_threads(int n);
 int tg_get_num_threads(void);
+/* The cache blocking the GEMM chose on this machine (csrc/gemm/gemm.c, blocking_for), for
+ * float32 and the ISA in use: out = {L1d, L2, L3 bytes (read at run time), KC, MC, NC,
+ * DIRECT_KC elements}. Benchmarks print it. */
+void tg_gemm_blocking(int64_t out[7]);
 
 /* ===== the activation codes, shared by C and Python ========================================
  * linear.c's `act` argument. The C backend (c_backend.py) reads these names through cffi, so

@@ -197,18 +197,55 @@ def test_isa_env_variable(name):
     assert out.stdout.strip() == str(want), out.stderr[-2000:]
 
 
-def test_threads_give_same_result():
+@pytest.mark.parametrize(
+    "m, n, k, ta, tb",
+    [(300, 200, 400, 0, 1), (300, 300, 300, 1, 0), (512, 784, 512, 0, 0), (129, 300, 1100, 0, 0)],
+    ids=["direct-transB", "packed-transA", "L0-dx-512", "direct-2-K-blocks"],
+)
+def test_threads_give_same_result(m, n, k, ta, tb):
+    """2 threads split the packing and the tiles; every C element is still computed by one
+    thread in the same order, so the result is bitwise the same as with 1 thread."""
     rng = np.random.default_rng(7)
-    a, b = operands(rng, 300, 200, 400, 0, 1, np.float32)
-    one = matmul(a, b, 300, 200, 400, 0, 1)
-    n = lib.tg_set_num_threads(2)
+    a, b = operands(rng, m, n, k, ta, tb, np.float32)
+    one = matmul(a, b, m, n, k, ta, tb)
+    nt = lib.tg_set_num_threads(2)
     try:
-        assert n in (1, 2)  # 1 when built without OpenMP
-        two = matmul(a, b, 300, 200, 400, 0, 1)
+        assert nt in (1, 2)  # 1 when built without OpenMP
+        two = matmul(a, b, m, n, k, ta, tb)
     finally:
         assert lib.tg_set_num_threads(1) == 1
-    assert rel_err(two, exact(a, b, 0, 1)) <= 1e-5
+    assert rel_err(two, exact(a, b, ta, tb)) <= 1e-5 * (1 + np.sqrt(k) / 8)
     np.testing.assert_array_equal(one, two)
+
+
+def test_gemm_blocking_from_caches():
+    """The block sizes follow from the cache sizes read at run time (csrc/gemm/cache_size.c):
+    the packed B micro-panel (KC x NR floats, NR <= 32) fits in L1, the A block in L2."""
+    out = ffi.new("int64_t[7]")
+    lib.tg_gemm_blocking(out)
+    l1, l2, l3, kc, mc, nc, dkc = list(out)
+    assert 8 << 10 <= l1 <= 1 << 20 and 64 << 10 <= l2 <= 64 << 20 and l3 >= 256 << 10
+    assert 32 <= kc and kc * 32 * 4 <= 2 * l1 and 4 <= mc and mc * kc * 4 <= l2
+    assert nc >= 4 and dkc >= 32
+    sysfs = "/sys/devices/system/cpu/cpu0/cache/index0"
+    if os.path.exists(sysfs):  # Linux: the same L1 data size the kernel reports
+
+        def size(i):
+            with open(f"/sys/devices/system/cpu/cpu0/cache/index{i}/size") as f:
+                v = f.read().strip()
+            return int(v[:-1]) * {"K": 1024, "M": 1 << 20}[v[-1]] if v[-1] in "KM" else int(v)
+
+        def field(i, name):
+            with open(f"/sys/devices/system/cpu/cpu0/cache/index{i}/{name}") as f:
+                return f.read().strip()
+
+        i = 0
+        while os.path.exists(f"/sys/devices/system/cpu/cpu0/cache/index{i}"):
+            if field(i, "level") == "1" and field(i, "type") != "Instruction":
+                assert l1 == size(i)
+            if field(i, "level") == "2":
+                assert l2 == size(i)
+            i += 1
 
 
 def test_concurrent_python_threads():

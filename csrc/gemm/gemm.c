@@ -46,12 +46,14 @@ static void tg_call_once(tg_once_t *once, void (*fn)(void)) { pthread_once(once,
 #define TG_ATOMIC _Atomic
 #endif
 
-/* Cache blocking (elements). KC x NR of packed B (the panel the microkernel sweeps over all of
- * A's panels) stays in the 48 KB L1; MC x KC of packed A stays in the 1 MB L2. */
-enum { GEMM_KC = 256, GEMM_MC = 128, GEMM_NC = 4096, DIRECT_KC = 1024 };
 /* x @ w^T with at most this many outputs goes to the ISA's dot-product kernel, if it has one
  * (K must be long enough for the horizontal sums at the end of each dot to amortize). */
 enum { DOT_NT_MAX_N = 16, DOT_NT_MIN_K = 32 };
+/* ... and, if the ISA's kernel handles any N (kern->dot_nt_small_m), x @ w^T with at most
+ * this many rows, on one thread. Zen 3, AVX2, the MLPs' forward products, in CPU time
+ * against the direct driver: batch 32 1.4-1.5x faster, batch 128 about even, batch 512
+ * 1.05-1.35x slower (each row of w is then re-read from L2 for every 3 rows of x). */
+enum { DOT_NT_MAX_M = 32 };
 
 /* ---------------------------------------------------------------- ISA selection ---------- */
 
@@ -156,20 +158,6 @@ static int threads_for(int64_t M, int64_t N, int64_t K) {
     return (n > 1 && 2.0 * M * N * K >= 4e6) ? n : 1;
 }
 
-/* Which driver? Packing copies M*K + K*N elements so that the microkernel reads memory in
- * order; it pays off on big operands (TLB and cache misses of strided rows). Measured on the
- * MLP shapes (Zen 5), the direct driver is faster when one dimension is tiny (N=10 outputs,
- * K=10 inputs, M=10 rows: packing costs as much as the arithmetic it speeds up), and when
- * A and B together fit in about 2 MB (L2 + a bit of L3: the rows of A stay cached while each
- * B panel sweeps over them); up to 4 MB if A is not transposed (a transposed A is read with
- * a stride of M elements, one cache line per step of p, which packing avoids). */
-static int use_direct(int64_t M, int64_t N, int64_t K, int transA, size_t elem_size) {
-    if (g_path >= 0) return g_path;
-    if (M <= 16 || N <= 16 || K <= 16) return 1;
-    const double bytes = (double)(M * K + K * N) * (double)elem_size, MB = 1024.0 * 1024.0;
-    return bytes <= 2 * MB || (!transA && bytes <= 4 * MB);
-}
-
 static const tg_kernel_f32 *kernel_for_isa_f32(int isa) {
     switch (isa) {
 #if TG_GEMM_X86
@@ -194,6 +182,99 @@ static const tg_kernel_f64 *kernel_for_isa_f64(int isa) {
 #endif
         default: return &tg_kernel_generic_f64;
     }
+}
+
+/* ---------------------------------------------------------------- cache blocking -------- */
+
+/* The cache sizes (cache_size.c), looked up once; TINYGRAD_GEMM_KC / _MC / _NC / _DIRECT_KC
+ * (elements) override the computed blocks, for experiments and benchmarks. */
+static int64_t g_l1, g_l2, g_l3, g_force_kc, g_force_mc, g_force_nc, g_force_dkc;
+static tg_once_t g_cache_once = TG_ONCE_INIT;
+
+static int64_t env_int(const char *name) {
+    const char *s = getenv(name);
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    return s && end != s && *end == '\0' && v > 0 && v < (1L << 24) ? (int64_t)v : 0;
+}
+
+static void cache_init(void) {
+    tg_cache_sizes(&g_l1, &g_l2, &g_l3);
+    g_force_kc = env_int("TINYGRAD_GEMM_KC");
+    g_force_mc = env_int("TINYGRAD_GEMM_MC");
+    g_force_nc = env_int("TINYGRAD_GEMM_NC");
+    g_force_dkc = env_int("TINYGRAD_GEMM_DIRECT_KC");
+}
+
+/* Block sizes in elements, for a microkernel of mr x nr and elements of `elem` bytes:
+ *
+ *   KC: the packed B micro-panel (KC x nr) is what the microkernel re-reads for every row
+ *       tile of A, so it must stay in L1: it gets half of it, the other half is for the
+ *       A micro-panel streaming past (mr x KC) and the C tile.   KC = L1 / 2 / (nr * elem)
+ *   MC: the packed A block (MC x KC) is re-read for every B micro-panel, from L2, which also
+ *       sees the B micro-panels and C tiles stream through: a quarter of L2 (a half was
+ *       measured 15% slower on Zen 3's 512 KB L2).                MC = L2 / 4 / (KC * elem)
+ *   NC: the packed B block (KC x NC) is re-read for every A block: a quarter of L3 (which
+ *       is shared with the other cores).                         NC = L3 / 4 / (KC * elem)
+ *   DIRECT_KC: the direct driver's K block. Each K block after the first re-reads and
+ *       re-writes all of C, which costs more than a B panel (DIRECT_KC x nr, each row nr *
+ *       elem bytes plus up to one more line when unpacked) streaming from L2 instead of L1
+ *       (sequential, so prefetched); it only has to stay well inside L2: a quarter of it.
+ *                                                 DIRECT_KC = L2 / 4 / (nr * elem + 64)
+ * Zen 3 (32 KB L1, 512 KB L2, 32 MB L3), f32 AVX2 (6 x 16): KC 256, MC 128, NC 8192,
+ * DIRECT_KC 1024. */
+typedef struct {
+    int64_t kc, mc, nc, direct_kc;
+} blocking_t;
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static blocking_t blocking_for(int mr, int nr, size_t elem) {
+    tg_call_once(&g_cache_once, cache_init);
+    const int64_t e = (int64_t)elem;
+    blocking_t b;
+    b.kc = g_force_kc ? g_force_kc : clamp64(g_l1 / 2 / (nr * e) / 8 * 8, 32, 2048);
+    b.mc = g_force_mc ? g_force_mc : clamp64(g_l2 / 4 / (b.kc * e), mr, 1 << 16);
+    b.nc = g_force_nc ? g_force_nc : clamp64(g_l3 / 4 / (b.kc * e) / nr * nr, nr, 1 << 20);
+    b.direct_kc = g_force_dkc ? g_force_dkc : clamp64(g_l2 / 4 / (nr * e + 64) / 8 * 8, 64, 8192);
+    return b;
+}
+
+/* Which driver? Packing copies M*K + K*N elements so that the microkernel reads memory in
+ * order; it pays off on big operands (TLB and cache misses of strided rows) and costs more
+ * than it saves on small or thin ones. Measured on the MLP shapes (first on Zen 5 with 1 MB
+ * of L2, then on Zen 3 with 512 KB, in CPU time, packed against direct on every shape):
+ *   - one dimension tiny (N = 10 outputs, K = 10 inputs, M = 10 rows), or M or N below 64
+ *     (batch 32: packing B is paid for by too few rows of C, 1.2-1.4x on Zen 3); direct;
+ *   - transposed A (the dW products) with M and N >= 256, or with A and B not fitting in
+ *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
+ *     cache line per step of p per row tile, which packing avoids (1.1-1.25x on Zen 3);
+ *     packed;
+ *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
+ *     while each B panel sweeps over them). */
+static int use_direct(int64_t M, int64_t N, int64_t K, int transA, size_t elem) {
+    if (g_path >= 0) return g_path;
+    if (M <= 16 || N <= 16 || K <= 16 || M < 64 || N < 64) return 1;
+    tg_call_once(&g_cache_once, cache_init);
+    const double bytes = (double)(M * K + K * N) * (double)elem, MB = 1024.0 * 1024.0;
+    if (transA && ((M >= 256 && N >= 256) || bytes > (double)g_l2)) return 0;
+    return bytes <= 4 * MB;
+}
+
+/* For benchmarks that compare block sizes in one process (A/B interleaved): force KC, MC, NC,
+ * DIRECT_KC (0 = computed) and the driver (path -1 automatic, 0 packed, 1 direct). Not
+ * thread safe; not in the cffi interface. */
+void tg_gemm_force(int64_t kc, int64_t mc, int64_t nc, int64_t direct_kc, int path) {
+    tg_call_once(&g_cache_once, cache_init);
+    tg_call_once(&g_init_once, init_from_env);
+    g_force_kc = kc, g_force_mc = mc, g_force_nc = nc, g_force_dkc = direct_kc, g_path = path;
+}
+
+void tg_gemm_blocking(int64_t out[7]) {
+    const tg_kernel_f32 *kern = kernel_for_isa_f32(tg_get_isa());
+    const blocking_t b = blocking_for(kern->mr, kern->nr, sizeof(float));
+    out[0] = g_l1, out[1] = g_l2, out[2] = g_l3;
+    out[3] = b.kc, out[4] = b.mc, out[5] = b.nc, out[6] = b.direct_kc;
 }
 
 /* ---------------------------------------------------------------- scratch memory --------- */
@@ -280,12 +361,15 @@ void *tg_scratch(int slot, size_t bytes) {
 
 /* ---------------------------------------------------------------- the driver ------------- */
 
-/* Tiles are independent: with OpenMP, and a local `nthreads` > 1, the tile loop is shared. */
+/* With OpenMP and a local `nthreads` > 1, PARALLEL_REGION starts the team (libgomp keeps its
+ * threads between regions, so nothing is spawned per call) and SHARED_FOR splits the next
+ * loop into equal contiguous parts, one per thread, with a barrier at its end. */
 #ifdef _OPENMP
-#define PARALLEL_FOR_NTHREADS \
-    _Pragma("omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)")
+#define PARALLEL_REGION _Pragma("omp parallel num_threads(nthreads) if (nthreads > 1)")
+#define SHARED_FOR _Pragma("omp for schedule(static)")
 #else
-#define PARALLEL_FOR_NTHREADS
+#define PARALLEL_REGION
+#define SHARED_FOR
 #endif
 
 #define T float

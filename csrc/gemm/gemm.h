@@ -76,6 +76,7 @@ typedef struct {
     tg_pack_bt_f32 pack_bt;
     tg_copy_rows_f32 copy_rows;
     tg_dot_nt_f32 dot_nt;
+    int dot_nt_small_m; /* 1: dot_nt is also fast for small M with any N (see gemm_driver.h) */
 } tg_kernel_f32;
 typedef struct {
     int mr, nr;
@@ -83,6 +84,7 @@ typedef struct {
     tg_pack_bt_f64 pack_bt;
     tg_copy_rows_f64 copy_rows;
     tg_dot_nt_f64 dot_nt;
+    int dot_nt_small_m;
 } tg_kernel_f64;
 
 /* microkernel_generic.c (every build), microkernel_avx512.c and microkernel_avx2.c (x86),
@@ -110,6 +112,13 @@ void tg_gemm_f32(int64_t M, int64_t N, int64_t K, const float *A, int transA, co
                  int transB, float *C, tg_epilogue_f32 epi, const void *ctx);
 void tg_gemm_f64(int64_t M, int64_t N, int64_t K, const double *A, int transA,
                  const double *B, int transB, double *C, tg_epilogue_f64 epi, const void *ctx);
+
+/* cache_size.c: the L1 data, L2 and L3 cache sizes in bytes, read from the OS or cpuid at
+ * run time (fallbacks 32 KB, 512 KB, 4 MB). */
+void tg_cache_sizes(int64_t *l1, int64_t *l2, int64_t *l3);
+
+/* gemm.c: force block sizes and the driver (0 / -1 = automatic), for benchmarks only. */
+void tg_gemm_force(int64_t kc, int64_t mc, int64_t nc, int64_t direct_kc, int path);
 
 /* gemm.c: per-thread scratch memory, 64-byte aligned, grown on demand and kept for the next
  * call (freed when the thread exits). slot 0 holds packed B, slot 1 packed A. NULL when no

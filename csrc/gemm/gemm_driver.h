@@ -13,12 +13,14 @@
  * direct (small and thin shapes): no A packing at all; the microkernel reads A through its
  *   strides and B in place (only a transposed B is repacked, once, with the ISA's SIMD
  *   transpose, to get unit stride along j):
- *                 for pc in K step DIRECT_KC    (one block unless K > 1024)
+ *                 for pc in K step DIRECT_KC    (from L2; 1024 on a 512 KB L2)
  *                   for jr in N step NR, for ir in M step ~MR: microkernel on A, B in place
  *   When operands fit in L2/L3 or one of M, N, K is tiny, packing costs more than it saves.
  *
- * dot (thin x @ w^T, N <= 16, e.g. the 10 logits): the ISA's dot-product kernel, if any.
+ * dot (x @ w^T with N <= 16, e.g. the 10 logits; on AVX2 also M <= 32 on one thread): the
+ *   ISA's dot-product kernel, if any, reading both operands in place.
  *
+ * MC, KC, NC and DIRECT_KC come from the cache sizes (blocking_for in gemm.c).
  * tg_gemm picks one (use_direct in gemm.c); each was the fastest on some MLP shape. The
  * epilogue, if any, runs on each tile of C after its last K block. */
 
@@ -77,6 +79,30 @@ static void FN(pack_b)(const T *B, int transB, int64_t N, int64_t K, int64_t p0,
     }
 }
 
+/* The same panels as pack_b for a B that is not transposed, B (K,N), but written row by row
+ * of B: rows p0 .. p0+np-1 of the block (pc, jc) go to every panel at once,
+ *   bp[jr*kc + (p-pc)*nr + j] = B[p][jc+jr+j]      (zero for j >= nc - jr).
+ * Reading B along its rows touches one page at a time; pack_b's panel-by-panel order reads
+ * kc rows N elements apart for every panel (kc = 256 rows of 784 floats: 200 pages, three
+ * times the L1 TLB): the first layer's dW at batch 512 got 1.1x faster with this on Zen 3. */
+static void FN(pack_b_by_rows)(const T *B, int64_t N, int64_t p0, int64_t np, int64_t pc,
+                               int64_t kc, int64_t jc, int64_t nc, int nr,
+                               const FN(tg_kernel) * kern, T *bp) {
+    for (int64_t p = p0; p < p0 + np; p++) {
+        const T *src = B + p * N + jc;
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+            const int n = (int)(nc - jr < nr ? nc - jr : nr);
+            T *dst = bp + jr * kc + (p - pc) * nr;
+            if (kern->copy_rows) {
+                kern->copy_rows(src + jr, N, n, 1, nr, dst);
+            } else {
+                for (int j = 0; j < n; j++) dst[j] = src[jr + j];
+                for (int j = n; j < nr; j++) dst[j] = 0;
+            }
+        }
+    }
+}
+
 /* Split `total` into equal blocks of at most `max` (rounded up to `align`): 784 with max 384
  * gives 3 blocks of 264 instead of 384 + 384 + 16. */
 static int64_t FN(block_size)(int64_t total, int64_t max, int64_t align) {
@@ -86,29 +112,52 @@ static int64_t FN(block_size)(int64_t total, int64_t max, int64_t align) {
 }
 
 /* Both drivers return 0, or -1 when there was no memory for the packing buffers (then C is
- * untouched and tg_gemm falls back to the plain loops, which need none). */
+ * untouched and tg_gemm falls back to the plain loops, which need none).
+ *
+ * Threads (OpenMP, nthreads > 1): one parallel region per call, in which every thread runs
+ * the block loops; each `SHARED_FOR` loop (packing B panel by panel, packing A panel by
+ * panel, the tiles of C) is split into equal contiguous parts, and ends with a barrier, so
+ * no thread reads a panel before it is packed nor overwrites one still in use. The packing
+ * buffers are the calling thread's, shared by the team. */
 static int FN(gemm_packed)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int64_t K,
                            const T *A, int transA, const T *B, int transB, T *C,
                            FN(tg_epilogue) epi, const void *ctx, int nthreads) {
     (void)nthreads; /* unused without OpenMP */
     const int mr = kern->mr, nr = kern->nr;
-    const int64_t KC = FN(block_size)(K, GEMM_KC, 1);
-    const int64_t MC = FN(block_size)(M, GEMM_MC, mr);
-    const int64_t NC = FN(block_size)(N, GEMM_NC, nr);
+    const blocking_t blk = blocking_for(mr, nr, sizeof(T)); /* from the cache sizes */
+    const int64_t KC = FN(block_size)(K, blk.kc, 1);
+    const int64_t MC = FN(block_size)(M, blk.mc, mr);
+    const int64_t NC = FN(block_size)(N, blk.nc, nr);
     T *bp = tg_scratch(0, (size_t)(KC * NC * sizeof(T)));
     T *ap = tg_scratch(1, (size_t)(MC * KC * sizeof(T)));
     if (!bp || !ap) return -1;
+    PARALLEL_REGION
     for (int64_t jc = 0; jc < N; jc += NC) {
-        const int64_t nc = N - jc < NC ? N - jc : NC;
+        const int64_t nc = N - jc < NC ? N - jc : NC, ntj = (nc + nr - 1) / nr;
         for (int64_t pc = 0; pc < K; pc += KC) {
             const int64_t kc = K - pc < KC ? K - pc : KC;
             const int beta = pc > 0, last = pc + kc == K;
-            FN(pack_b)(B, transB, N, K, pc, kc, jc, nc, nr, kern, bp);
+            if (transB) {
+                SHARED_FOR
+                for (int64_t tj = 0; tj < ntj; tj++) { /* B panel tj: columns jc + tj*nr .. */
+                    const int64_t jr = tj * nr, n = nc - jr < nr ? nc - jr : nr;
+                    FN(pack_b)(B, transB, N, K, pc, kc, jc + jr, n, nr, kern, bp + jr * kc);
+                }
+            } else {
+                SHARED_FOR
+                for (int64_t p0 = pc; p0 < pc + kc; p0 += 8) { /* rows p0 .. p0+7 of B */
+                    const int64_t np = pc + kc - p0 < 8 ? pc + kc - p0 : 8;
+                    FN(pack_b_by_rows)(B, N, p0, np, pc, kc, jc, nc, nr, kern, bp);
+                }
+            }
             for (int64_t ic = 0; ic < M; ic += MC) {
-                const int64_t mc = M - ic < MC ? M - ic : MC;
-                FN(pack_a)(A, transA, M, K, ic, mc, pc, kc, mr, kern, ap);
-                const int64_t ntj = (nc + nr - 1) / nr, nti = (mc + mr - 1) / mr;
-    PARALLEL_FOR_NTHREADS
+                const int64_t mc = M - ic < MC ? M - ic : MC, nti = (mc + mr - 1) / mr;
+                SHARED_FOR
+                for (int64_t ti = 0; ti < nti; ti++) { /* A panel ti: rows ic + ti*mr .. */
+                    const int64_t ir = ti * mr, m = mc - ir < mr ? mc - ir : mr;
+                    FN(pack_a)(A, transA, M, K, ic + ir, m, pc, kc, mr, kern, ap + ir * kc);
+                }
+                SHARED_FOR
                 for (int64_t t = 0; t < ntj * nti; t++) {
                     const int64_t jr = t / nti * nr, ir = t % nti * mr; /* ir runs fastest */
                     const int m = (int)(mc - ir < mr ? mc - ir : mr);
@@ -130,32 +179,46 @@ static int FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int
     const int mr = kern->mr, nr = kern->nr;
     /* opA[i][p] = A[i*rsa + p*csa] */
     const int64_t rsa = transA ? 1 : K, csa = transA ? M : 1;
-    const T *bsrc = B;
-    int64_t ldb = N, panel = 1; /* opB[p][j0 + j] = bsrc[j0*panel + p*ldb + j] */
+    const int64_t ntj = (N + nr - 1) / nr;
+    /* Only a transposed B is packed (it must be). Packing a plain B too (by rows, to avoid a
+     * TLB miss per row of each panel) was tried: 1.17x faster on the wide model's first dx
+     * at batch 512, 1.1-1.3x slower at batch 32 and 128 (Zen 3): not done. */
+    T *bp = NULL;
     if (transB) {
-        T *bp = tg_scratch(0, (size_t)(K * ((N + nr - 1) / nr * nr) * sizeof(T)));
+        bp = tg_scratch(0, (size_t)(K * ntj * nr * sizeof(T)));
         if (!bp) return -1;
-        FN(pack_b)(B, transB, N, K, 0, K, 0, N, nr, kern, bp);
-        bsrc = bp, ldb = nr, panel = K;
     }
+    /* opB[p][j0 + j] = bsrc[j0*panel + p*ldb + j] */
+    const T *bsrc = transB ? bp : B;
+    const int64_t ldb = transB ? nr : N, panel = transB ? K : 1;
     /* Row tiles of equal height (M = 10 -> 5 + 5, not 8 + 2): a short tile has too few
      * accumulators to hide the FMA latency. A is unpacked, so any height <= mr works. */
-    const int64_t nti = (M + mr - 1) / mr, ntj = (N + nr - 1) / nr;
+    const int64_t nti = (M + mr - 1) / mr;
     const int mh = (int)((M + nti - 1) / nti);
-    /* K blocks keep the B panel (kc x nr) in L1 while the row tiles sweep over it */
-    const int64_t KC = FN(block_size)(K, DIRECT_KC, 1);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-        const int64_t kc = K - pc < KC ? K - pc : KC;
-        const int beta = pc > 0, last = pc + kc == K;
-    PARALLEL_FOR_NTHREADS
-        for (int64_t t = 0; t < ntj * nti; t++) {
-            const int64_t jr = t / nti * nr, ir = t % nti * mh;
-            const int m = (int)(M - ir < mh ? M - ir : mh);
-            const int n = (int)(N - jr < nr ? N - jr : nr);
-            T *c = C + ir * N + jr;
-            const T *a = A + ir * rsa + pc * csa, *b = bsrc + jr * panel + pc * ldb;
-            kern->ukr(kc, a, rsa, csa, b, ldb, c, N, m, n, beta);
-            if (last && epi) epi(c, N, m, n, jr, ctx);
+    /* K blocks keep the B panel (kc x nr) in L2 while the row tiles sweep over it */
+    const int64_t KC = FN(block_size)(K, blocking_for(mr, nr, sizeof(T)).direct_kc, 1);
+    PARALLEL_REGION
+    {
+        if (transB) { /* a transposed B is packed once, in panels of nr columns */
+            SHARED_FOR
+            for (int64_t tj = 0; tj < ntj; tj++) {
+                const int64_t jr = tj * nr, n = N - jr < nr ? N - jr : nr;
+                FN(pack_b)(B, transB, N, K, 0, K, jr, n, nr, kern, bp + jr * K);
+            }
+        }
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            const int64_t kc = K - pc < KC ? K - pc : KC;
+            const int beta = pc > 0, last = pc + kc == K;
+            SHARED_FOR
+            for (int64_t t = 0; t < ntj * nti; t++) {
+                const int64_t jr = t / nti * nr, ir = t % nti * mh;
+                const int m = (int)(M - ir < mh ? M - ir : mh);
+                const int n = (int)(N - jr < nr ? N - jr : nr);
+                T *c = C + ir * N + jr;
+                const T *a = A + ir * rsa + pc * csa, *b = bsrc + jr * panel + pc * ldb;
+                kern->ukr(kc, a, rsa, csa, b, ldb, c, N, m, n, beta);
+                if (last && epi) epi(c, N, m, n, jr, ctx);
+            }
         }
     }
     return 0;
@@ -171,8 +234,11 @@ void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const 
     }
     const FN(tg_kernel) *kern = FN(kernel_for_isa)(tg_get_isa());
     const int nthreads = threads_for(M, N, K);
-    if (kern->dot_nt && !transA && transB && N <= DOT_NT_MAX_N && K >= DOT_NT_MIN_K &&
-        g_path < 0) { /* thin x @ w^T (output layer): dot products, no packing */
+    /* x @ w^T as dot products of rows, no packing: for the output layer (tiny N), and, where
+     * the ISA has a kernel for it, for a small batch on one thread (packing w^T would cost
+     * about half as much as the arithmetic) */
+    if (kern->dot_nt && !transA && transB && K >= DOT_NT_MIN_K && g_path < 0 &&
+        (N <= DOT_NT_MAX_N || (kern->dot_nt_small_m && M <= DOT_NT_MAX_M && nthreads == 1))) {
         kern->dot_nt(M, N, K, A, B, C);
         if (epi) epi(C, N, M, N, 0, ctx);
         return;

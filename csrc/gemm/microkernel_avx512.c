@@ -315,9 +315,9 @@ static AVX512 void copy_rows_avx512_f64(const double *src, int64_t lds, int n, i
 }
 
 const tg_kernel_f32 tg_kernel_avx512_f32 = {MR32, 16 * NV32, ukr_avx512_f32, pack_bt_avx512_f32,
-                                            copy_rows_avx512_f32, dot_nt_avx512_f32};
+                                            copy_rows_avx512_f32, dot_nt_avx512_f32, 0};
 const tg_kernel_f64 tg_kernel_avx512_f64 = {MR64, 8 * NV64, ukr_avx512_f64, pack_bt_avx512_f64,
-                                            copy_rows_avx512_f64, NULL};
+                                            copy_rows_avx512_f64, NULL, 0};
 
 #else
 /* Not an x86 build: nothing to compile (ISO C wants at least one declaration). */

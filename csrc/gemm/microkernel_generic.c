@@ -80,5 +80,5 @@ static void ukr_generic_f64(int64_t k, const double *a, int64_t rsa, int64_t csa
             c[i * ldc + j] = beta ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
-const tg_kernel_f32 tg_kernel_generic_f32 = {MR32, NR32, ukr_generic_f32, NULL, NULL, NULL};
-const tg_kernel_f64 tg_kernel_generic_f64 = {MR64, NR64, ukr_generic_f64, NULL, NULL, NULL};
+const tg_kernel_f32 tg_kernel_generic_f32 = {MR32, NR32, ukr_generic_f32, NULL, NULL, NULL, 0};
+const tg_kernel_f64 tg_kernel_generic_f64 = {MR64, NR64, ukr_generic_f64, NULL, NULL, NULL, 0};

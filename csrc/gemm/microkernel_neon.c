@@ -146,8 +146,8 @@ static void ukr_neon_f64(int64_t k, const double *a, int64_t rsa, int64_t csa, c
             c[i * ldc + j] = beta ? c[i * ldc + j] + ct[i * NR64 + j] : ct[i * NR64 + j];
 }
 
-const tg_kernel_f32 tg_kernel_neon_f32 = {MR32, NR32, ukr_neon_f32, NULL, NULL, NULL};
-const tg_kernel_f64 tg_kernel_neon_f64 = {MR64, NR64, ukr_neon_f64, NULL, NULL, NULL};
+const tg_kernel_f32 tg_kernel_neon_f32 = {MR32, NR32, ukr_neon_f32, NULL, NULL, NULL, 0};
+const tg_kernel_f64 tg_kernel_neon_f64 = {MR64, NR64, ukr_neon_f64, NULL, NULL, NULL, 0};
 
 #else
 /* Not an AArch64 build: nothing to compile (ISO C wants at least one declaration). */

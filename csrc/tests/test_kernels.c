@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gemm/gemm.h" /* tg_gemm_force: tiny blocks for the block-edge tests */
 #include "kernels.h"
 
 /* ================================================================ precision plumbing ==== */
@@ -341,6 +342,7 @@ static void test_gemm(void) {
     static const shape_t EDGE[] = {
         {1, 1, 0},     {3, 4, 0},    {0, 5, 3},      {5, 0, 3},       {17, 33, 1100},
         {5, 7, 2100},  {3, 4100, 5}, {130, 10, 784}, {128, 128, 784}, {64, 10, 128},
+        {128, 784, 32}, {256, 512, 32}, /* the dW of the MLPs at batch 32 (K = the batch) */
     };
     /* big enough for several blocks of every loop, and (f64, transposed A) over the 2 MB above
      * which the automatic choice is the packed driver */
@@ -367,6 +369,40 @@ static void test_gemm(void) {
         for (int q = 0; q < g_nisa; q++) group_end(&groups[q]);
         group_end(&ref_group);
     }
+
+    /* The block sizes come from this machine's caches (gemm.c, blocking_for), so the shapes
+     * above may not cross every block edge here: force tiny blocks (KC 8, MC 12, NC 32,
+     * DIRECT_KC 8, deliberately not multiples of the tiles) on both drivers, then go back. */
+    static const shape_t BLOCKED[] = {{37, 70, 29}, {13, 33, 17}, {64, 40, 100}};
+    for (int drv = 0; drv < 2; drv++) {
+        tg_gemm_force(8, 12, 32, 8, drv);
+        for (int dt = F32; dt <= F64; dt++)
+            for (int q = 0; q < g_nisa; q++) {
+                group_t g;
+                group_begin(&g, "gemm %s isa=%s path=%s tiny blocks", DT_NAME[dt],
+                            isa_name(g_isas[q]), drv ? "direct" : "packed");
+                for (size_t e = 0; e < sizeof BLOCKED / sizeof BLOCKED[0]; e++)
+                    gemm_shape((dtype_t)dt, BLOCKED[e], &g_isas[q], 1, &g, NULL);
+                group_end(&g);
+            }
+    }
+    const char *path = getenv("TINYGRAD_GEMM_PATH"); /* back to the env's choice */
+    tg_gemm_force(0, 0, 0, 0, !path ? -1 : !strcmp(path, "direct"));
+    int64_t blk[7]; /* L1, L2, L3 bytes; KC, MC, NC, DIRECT_KC elements */
+    tg_gemm_blocking(blk);
+    group_t gb;
+    group_begin(&gb, "gemm blocking L1 %lld L2 %lld L3 %lld: KC %lld MC %lld NC %lld DKC %lld",
+                (long long)blk[0], (long long)blk[1], (long long)blk[2], (long long)blk[3],
+                (long long)blk[4], (long long)blk[5], (long long)blk[6]);
+    check_true(&gb, blk[0] >= 8 << 10 && blk[0] <= 1 << 20, "L1 %lld", (long long)blk[0]);
+    check_true(&gb, blk[1] >= 64 << 10 && blk[1] <= (int64_t)64 << 20, "L2 %lld", (long long)blk[1]);
+    check_true(&gb, blk[2] >= 256 << 10 && blk[2] <= (int64_t)1 << 30, "L3 %lld", (long long)blk[2]);
+    /* the packed B micro-panel (KC x NR floats, NR <= 32) fits in L1, the A block in L2 */
+    check_true(&gb, blk[3] >= 32 && blk[3] * 32 * 4 <= blk[0] * 2, "KC %lld", (long long)blk[3]);
+    check_true(&gb, blk[4] >= 4 && blk[4] * blk[3] * 4 <= blk[1], "MC %lld", (long long)blk[4]);
+    check_true(&gb, blk[5] >= 4 && blk[6] >= 32, "NC %lld DKC %lld", (long long)blk[5],
+               (long long)blk[6]);
+    group_end(&gb);
 
     /* OpenMP builds: the tile loops shared by 2 threads (only big products are split) */
     const int threads = tg_get_num_threads();
