@@ -250,14 +250,21 @@ static blocking_t blocking_for(int mr, int nr, size_t elem) {
  *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
  *     cache line per step of p per row tile, which packing avoids (1.1-1.25x on Zen 3);
  *     packed;
+ *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than half of L2:
+ *     the direct driver reads B in place, one row of N elements per step of p, so a tile
+ *     touches K rows (pages) of B; packed B is read in order (784-512-256-10 at batch 512,
+ *     the second layer's dx: 1.5-1.6x on Zen 3; at K = 64 or 128 direct stays as fast);
+ *     packed;
  *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
  *     while each B panel sweeps over them). */
-static int use_direct(int64_t M, int64_t N, int64_t K, int transA, size_t elem) {
+static int use_direct(int64_t M, int64_t N, int64_t K, int transA, int transB, size_t elem) {
     if (g_path >= 0) return g_path;
     if (M <= 16 || N <= 16 || K <= 16 || M < 64 || N < 64) return 1;
     tg_call_once(&g_cache_once, cache_init);
     const double bytes = (double)(M * K + K * N) * (double)elem, MB = 1024.0 * 1024.0;
     if (transA && ((M >= 256 && N >= 256) || bytes > (double)g_l2)) return 0;
+    if (!transA && !transB && K >= 256 && (double)(K * N) * (double)elem > (double)g_l2 / 2)
+        return 0;
     return bytes <= 4 * MB;
 }
 

@@ -244,7 +244,7 @@ void FN(tg_gemm)(int64_t M, int64_t N, int64_t K, const T *A, int transA, const 
         return;
     }
     const int failed =
-        use_direct(M, N, K, transA, sizeof(T))
+        use_direct(M, N, K, transA, transB, sizeof(T))
             ? FN(gemm_direct)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads)
             : FN(gemm_packed)(kern, M, N, K, A, transA, B, transB, C, epi, ctx, nthreads);
     if (failed) { /* out of memory for packing: slow but correct, never a wrong C */
