@@ -151,6 +151,18 @@ def test_a_value_used_twice_gets_both_contributions():
     assert float(next(n for n in rec.nodes if n.name == "a").grad) == 6.0
 
 
+def test_unlabelled_values_as_micrograd_users_write_them(tmp_path):
+    # micrograd style: no labels, and a Python number turned into a Value by the op
+    a, b = Value(2.0), Value(-3.0)
+    out = (a * b + 1).tanh()
+    path = viz.explore(out, tmp_path / "values.html")
+    assert path.exists()
+    rec = record((Value(2.0) * Value(-3.0) + 1).tanh())
+    leaves = sorted(n.name for n in rec.nodes if not n.op)
+    assert leaves == ["-3", "1", "2"]  # each leaf named by its value
+    assert a.grad == pytest.approx(-3 * (1 - np.tanh(-5.0) ** 2))
+
+
 def test_fused_linear_shows_as_fused_with_its_parts(tmp_path):
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid(), nn.Linear(3, 2))

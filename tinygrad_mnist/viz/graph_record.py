@@ -122,8 +122,10 @@ def _name_of(node: Any, names_by_id: dict[int, str], op: str, number: int) -> st
     label = getattr(node, "label", "")
     if label:
         return label
-    if not op and not node.requires_grad and node.data.size == 1:  # a constant such as 1 - p
-        return f"{float(node.data.reshape(-1)[0]):g}"
+    # A one-number leaf that nobody named: a constant such as the 1 of 1 - p (a Tensor that
+    # needs no grad), or an unlabelled scalar Value (which has no requires_grad): its value.
+    if not op and not getattr(node, "requires_grad", False) and np.size(node.data) == 1:
+        return f"{float(np.asarray(node.data).reshape(-1)[0]):g}"
     short = op.split("\n")[0] if op else "leaf"
     return f"{short}#{number}"
 
