@@ -4,6 +4,7 @@ file:line it names holds the derivative, and bad input gets a one-line error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -20,6 +21,7 @@ from tinygrad_mnist.ops import activations, arithmetic, matmul
 from tinygrad_mnist.scalar import Value
 from tinygrad_mnist.viz import derivative_source
 from tinygrad_mnist.viz.graph_record import ExploreError, record
+from tinygrad_mnist.viz.page import _vendored_viz_js
 from tinygrad_mnist.worked_examples import forward_pass, neuron
 
 COURSE_NAMES = ("loss", "h3", "a3", "h2", "a2", "h1", "a1", "W1", "b1", "W2", "b2", "W3", "b3")
@@ -149,6 +151,16 @@ def test_a_value_used_twice_gets_both_contributions():
     edges = [e for e in rec.edges if rec.nodes[e.parent].name == "a"]
     assert [float(e.contribution) for e in edges] == [3.0, 3.0]
     assert float(next(n for n in rec.nodes if n.name == "a").grad) == 6.0
+
+
+def test_the_bundled_graphviz_is_the_published_file_unmodified(tmp_path):
+    # the sha256 the vendor README gives for @viz-js/viz 3.31.0's dist/viz-global.js
+    readme = (REPO / "tinygrad_mnist/viz/vendor/README.md").read_text(encoding="utf-8")
+    expected = re.search(r"checks it\): ([0-9a-f]{64})", readme).group(1)
+    js = _vendored_viz_js()
+    assert hashlib.sha256(js.encode("utf-8")).hexdigest() == expected
+    page = viz.explore(neuron()["o"], tmp_path / "n.html").read_text(encoding="utf-8")
+    assert js.replace("</script", "<\\/script") in page  # inlined, whole
 
 
 def test_unlabelled_values_as_micrograd_users_write_them(tmp_path):
