@@ -33,7 +33,7 @@ def _asset(name: str) -> str:
 def _vendored_viz_js() -> str:
     """@viz-js/viz's dist/viz-global.js, unmodified; shipped gzip-compressed (479 KB instead
     of 1.33 MB in the package and the repository) and inflated for each page."""
-    packed = resources.files("tinygrad_mnist.viz").joinpath("vendor/viz-global.js.gz")
+    packed = resources.files("tinygrad_mnist.viz").joinpath("vendor/viz-global.js.gzip")
     return gzip.decompress(packed.read_bytes()).decode("utf-8")
 
 
