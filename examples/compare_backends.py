@@ -17,7 +17,7 @@ import numpy as np
 import tinygrad_mnist as tg
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import nn, optim
-from tinygrad_mnist.data import DataLoader, load_mnist_arrays
+from tinygrad_mnist.utils.data import DataLoader, load_mnist_arrays
 
 parser = argparse.ArgumentParser(description="Compare the NumPy and C backends on one MLP.")
 parser.add_argument("--steps", type=int, default=300, help="training steps per backend")

@@ -11,7 +11,7 @@ Run: python examples/gradcheck_demo.py
 import numpy as np
 
 from tinygrad_mnist import check_gradients
-from tinygrad_mnist.function import Function
+from tinygrad_mnist.autograd.function import Function
 
 
 class GoodSigmoid(Function):

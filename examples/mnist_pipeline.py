@@ -15,10 +15,10 @@ import numpy as np
 
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor, no_grad
-from tinygrad_mnist.data import DataLoader, flatten, load_idx, locate_mnist, normalize
 from tinygrad_mnist.digit_render import render_digit
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD
+from tinygrad_mnist.utils.data import DataLoader, flatten, load_idx, locate_mnist, normalize
 
 parser = argparse.ArgumentParser(description="collect -> transform -> train -> test on MNIST")
 parser.add_argument("--epochs", type=int, default=1, help="passes over the training set")

@@ -8,9 +8,9 @@ import argparse
 
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor, no_grad
-from tinygrad_mnist.data import DataLoader, load_mnist_arrays
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD, CosineLR
+from tinygrad_mnist.utils.data import DataLoader, load_mnist_arrays
 
 parser = argparse.ArgumentParser(description="Train a 784-256-128-10 MLP on MNIST.")
 parser.add_argument("--epochs", type=int, default=3, help="passes over the training set")

@@ -20,7 +20,7 @@ import pytest
 from conftest import MNIST_DIR, REPO, run_cli
 from serve_process import ServeProcess, request
 
-from tinygrad_mnist.data import load_mnist
+from tinygrad_mnist.utils.data import load_mnist
 
 Image = pytest.importorskip("PIL.Image")  # serve needs Pillow (the plot extra)
 

@@ -1,4 +1,4 @@
-"""Tests for tinygrad_mnist.data: IDX files, finding/downloading MNIST, and the DataLoader.
+"""Tests for tinygrad_mnist.utils.data: IDX files, finding/downloading MNIST, and the DataLoader.
 
 Everything here runs on tiny files the tests write themselves; downloads go to a local HTTP
 server on 127.0.0.1. The real MNIST files are tested in test_mnist_real.py.
@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_mnist.atomic_file import write_bytes_atomic
-from tinygrad_mnist.data import (
+from tinygrad_mnist.utils.data import (
     DataLoader,
     DownloadError,
     IDXError,
@@ -41,9 +41,9 @@ from tinygrad_mnist.data import (
     normalize,
     save_idx,
 )
-from tinygrad_mnist.data import mnist as mnist_module
-from tinygrad_mnist.data.download import decompressed_md5, fetch
-from tinygrad_mnist.data.idx import DTYPES
+from tinygrad_mnist.utils.data import mnist as mnist_module
+from tinygrad_mnist.utils.data.download import decompressed_md5, fetch
+from tinygrad_mnist.utils.data.idx import DTYPES
 
 
 def idx_bytes(type_code: int, dims: tuple[int, ...], payload: bytes) -> bytes:
@@ -695,7 +695,7 @@ def test_loader_drop_last():
 
 
 def test_loader_yields_tensors_that_own_their_memory():
-    from tinygrad_mnist.tensor import Tensor
+    from tinygrad_mnist.tensors.tensor import Tensor
 
     x, y = make_data(10)
     loader = DataLoader(x, y, batch_size=4, shuffle=True, seed=0)

@@ -21,7 +21,6 @@ import tinygrad_mnist as tg
 from tinygrad_mnist import cli
 from tinygrad_mnist.commands.predict import class_probabilities
 from tinygrad_mnist.commands.serve import is_loopback, load_test_digits
-from tinygrad_mnist.data import save_idx
 from tinygrad_mnist.digit_pad import analyse_digit, canvas_to_mnist, hidden_activations
 from tinygrad_mnist.digit_pad.preprocess import is_blank
 from tinygrad_mnist.digit_pad.server import (
@@ -33,6 +32,7 @@ from tinygrad_mnist.digit_pad.server import (
 from tinygrad_mnist.digit_render import load_digit_image, pixels_to_input
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.serialization import save_model
+from tinygrad_mnist.utils.data import save_idx
 
 Image = pytest.importorskip("PIL.Image")  # the pad shrinks drawings with Pillow (plot extra)
 

@@ -102,7 +102,7 @@ def test_deep_graph_does_not_recurse():
 
 
 def test_tensor_graph():
-    tensor = pytest.importorskip("tinygrad_mnist.tensor")
+    tensor = pytest.importorskip("tinygrad_mnist.tensors.tensor")
     x = tensor.Tensor([[1.0, -2.0, 3.0]], requires_grad=True)
     w = tensor.Tensor([[1.0], [2.0], [3.0]], requires_grad=True)
     loss = (x @ w).relu().sum()

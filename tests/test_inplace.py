@@ -12,8 +12,8 @@ import pytest
 
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor, nn, no_grad
-from tinygrad_mnist.data import load_mnist_arrays
 from tinygrad_mnist.optim import SGD, Adam
+from tinygrad_mnist.utils.data import load_mnist_arrays
 
 try:
     import torch
@@ -165,7 +165,7 @@ def test_backward_frees_the_saved_arrays(backend_name):
     ctx = out._ctx.parents[0]._ctx  # the ReLU
     assert ctx.saved is not None
     out.backward()
-    from tinygrad_mnist.function import FREED
+    from tinygrad_mnist.autograd.function import FREED
 
     assert ctx.saved is FREED and ctx.parents[0]._ctx.saved is FREED  # relu and matmul
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_mnist.data import load_mnist, load_mnist_arrays
-from tinygrad_mnist.data.mnist import MD5, mnist_filenames
+from tinygrad_mnist.utils.data import load_mnist, load_mnist_arrays
+from tinygrad_mnist.utils.data.mnist import MD5, mnist_filenames
 
 MNIST_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "mnist"
 

@@ -144,7 +144,7 @@ def test_sequential_runs_linear_and_activation_as_one_fused_op():
     # Walk back from the output: three fused Linear ops; the last one has no activation.
     ctx, activations = out._ctx, []
     while ctx is not None:
-        assert type(ctx).__name__ == "Linear"
+        assert type(ctx).__name__ == "FusedLinear"
         activations.append(ctx.saved[3])
         ctx = ctx.parents[0]._ctx
     assert activations == ["none", "relu", "relu"]
@@ -160,7 +160,7 @@ def test_sequential_runs_linear_and_activation_as_one_fused_op():
 def test_sequential_fuses_any_activation_after_a_linear():
     seq = Sequential(Linear(3, 2, seed=0), Tanh(), Linear(2, 2, seed=1), ReLU())
     out = seq(Tensor(np.ones((1, 3))))
-    assert type(out._ctx).__name__ == "Linear" and out._ctx.saved[3] == "relu"
+    assert type(out._ctx).__name__ == "FusedLinear" and out._ctx.saved[3] == "relu"
     assert out._ctx.parents[0]._ctx.saved[3] == "tanh"
 
 

@@ -13,7 +13,6 @@ import tinygrad_mnist as tg
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import cli
 from tinygrad_mnist.commands.predict import class_probabilities
-from tinygrad_mnist.data import load_mnist, load_mnist_arrays
 from tinygrad_mnist.digit_render import (
     ImageInputError,
     has_white_background,
@@ -27,6 +26,7 @@ from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD
 from tinygrad_mnist.plots import MissingPlotExtraError
 from tinygrad_mnist.serialization import load_model, save_model
+from tinygrad_mnist.utils.data import load_mnist, load_mnist_arrays
 
 Image = pytest.importorskip("PIL.Image")
 

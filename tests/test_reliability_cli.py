@@ -22,7 +22,6 @@ from conftest import assert_clean_error, run_cli
 
 from tinygrad_mnist import Tensor, backend, commands, training
 from tinygrad_mnist.atomic_file import FileWriteError
-from tinygrad_mnist.data.idx import save_idx
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.serialization import META_KEY, ModelFileError, load_model, save_model
 from tinygrad_mnist.training import (
@@ -32,6 +31,7 @@ from tinygrad_mnist.training import (
     TrainingInterrupted,
     train,
 )
+from tinygrad_mnist.utils.data.idx import save_idx
 
 try:  # Pillow comes with the plot extra; only the image tests below need it
     from PIL import Image
@@ -534,7 +534,7 @@ def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
         "sys.argv = ['tinygrad-mnist', 'eval', 'missing.npz']\n"
         "class Hook:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'tinygrad_mnist.tensor':\n"
+        "        if name == 'tinygrad_mnist.tensors.tensor':\n"
         "            os.kill(os.getpid(), signal.SIGINT)\n"
         "sys.meta_path.insert(0, Hook())\n"
         "from tinygrad_mnist.cli import main\n"

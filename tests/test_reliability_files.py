@@ -22,8 +22,6 @@ import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor
 from tinygrad_mnist import atomic_file as atomic_file_module
 from tinygrad_mnist.atomic_file import FileWriteError, write_bytes_atomic, write_files_atomic
-from tinygrad_mnist.data import DataLoader, IDXError, MNISTNotFoundError, load_mnist
-from tinygrad_mnist.data.idx import save_idx
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD
 from tinygrad_mnist.serialization import (
@@ -36,6 +34,8 @@ from tinygrad_mnist.serialization import (
     save_checkpoint,
     save_model,
 )
+from tinygrad_mnist.utils.data import DataLoader, IDXError, MNISTNotFoundError, load_mnist
+from tinygrad_mnist.utils.data.idx import save_idx
 
 
 def temporaries(folder: Path) -> list[str]:

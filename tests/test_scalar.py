@@ -56,13 +56,13 @@ def test_more_ops_published_values():
 
 
 def _tensor64(x: float):
-    from tinygrad_mnist.tensor import Tensor
+    from tinygrad_mnist.tensors.tensor import Tensor
 
     return Tensor(x, dtype="float64", requires_grad=True)
 
 
 def test_sanity_and_more_ops_match_tensor_tier():
-    pytest.importorskip("tinygrad_mnist.tensor")
+    pytest.importorskip("tinygrad_mnist.tensors.tensor")
     x, xt = Value(-4.0), _tensor64(-4.0)
     y, yt = sanity_expression(x), sanity_expression(xt)
     y.backward()
@@ -166,7 +166,7 @@ def random_expression(rng: random.Random, leaves: list, steps: int = 40):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_random_expressions_match_tensor_tier(seed):
-    pytest.importorskip("tinygrad_mnist.tensor")
+    pytest.importorskip("tinygrad_mnist.tensors.tensor")
     values = [round(random.Random(seed).uniform(-2, 2), 3) + 0.1 * k for k in range(4)]
     scalars = [Value(v) for v in values]
     tensors = [_tensor64(v) for v in values]

@@ -380,7 +380,7 @@ def test_shape_errors(backend_name):
 
 
 def test_gradcheck_catches_a_wrong_backward():
-    from tinygrad_mnist.function import Function
+    from tinygrad_mnist.autograd.function import Function
     from tinygrad_mnist.gradcheck import GradcheckError, check_gradients
 
     class WrongSquare(Function):

@@ -136,7 +136,7 @@ GRADCHECKS = [
     ("min_dim_keep", lambda x: x.min(0, keepdim=True).values, [randn(3, 4, 2)]),
     ("max_all", lambda x: x.max(), [randn(3, 4)]),
     ("expand", lambda x: x.expand(4, 3, 2), [randn(3, 1)]),
-    ("stack", lambda x, y: tg.tensor.stack([x, y * y], 1), [randn(2, 3), randn(2, 3)]),
+    ("stack", lambda x, y: tg.stack([x, y * y], 1), [randn(2, 3), randn(2, 3)]),
     ("gather", lambda x: x[[0, 2, 2, 1], [1, 0, 0, 1]], [randn(3, 2)]),
     ("gather_rows", lambda x: x[np.array([[2, 0], [2, 2]])], [randn(3, 4)]),
     ("pow_tensor", lambda a, b: a**b, [np.abs(randn(6)) + 0.5, randn(6)]),
@@ -208,10 +208,10 @@ def test_shape_helpers_by_hand(backend_name):
     assert x.expand(4, 2, 3).shape == (4, 2, 3) and x.expand(5, -1, -1, -1).shape == (5, 1, 2, 3)
     with pytest.raises(ValueError, match="expand"):
         x.expand(1, 3, 3)
-    s = tg.tensor.stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])], dim=1)
+    s = tg.stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])], dim=1)
     assert s.tolist() == [[1, 3], [2, 4]]
     with pytest.raises(ValueError, match="one shape"):
-        tg.tensor.stack([Tensor([1.0]), Tensor([1.0, 2.0])])
+        tg.stack([Tensor([1.0]), Tensor([1.0, 2.0])])
     t = x.reshape(2, 3).T
     assert not t.data.flags.c_contiguous and t.contiguous().data.flags.c_contiguous
     assert x.contiguous() is x

@@ -83,7 +83,7 @@ def test_one_short_epoch_on_real_mnist_beats_85_percent(backend_name, mnist_dir,
     assert json.loads((tmp_path / "model.json").read_text()) == metrics
     model, meta = load_model(out)
     assert model.sizes == [784, 256, 128, 10] and meta["test_acc"] == metrics["test_acc"]
-    from tinygrad_mnist.data import load_mnist_arrays
+    from tinygrad_mnist.utils.data import load_mnist_arrays
 
     x, y = load_mnist_arrays("test", mnist_dir)
     accuracy, per_class, conf = evaluate(model, x, y)

@@ -16,7 +16,7 @@ from conftest import REPO, assert_clean_error, run_cli
 import tinygrad_mnist as tg
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor, nn, viz
-from tinygrad_mnist.function import Function
+from tinygrad_mnist.autograd.function import Function
 from tinygrad_mnist.ops import activations, arithmetic, matmul
 from tinygrad_mnist.scalar import Value
 from tinygrad_mnist.viz import derivative_source

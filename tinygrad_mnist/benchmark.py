@@ -52,7 +52,7 @@ import numpy as np
 
 from . import backends, nn, optim
 from .nn import functional as F
-from .tensor import Tensor
+from .tensors.tensor import Tensor
 
 OPTIMIZERS = ("sgd", "adam")
 # The optimizer settings of the throughput benchmarks; every contender uses the same ones.
@@ -173,7 +173,7 @@ def _import_torch() -> Any:
 
 @functools.lru_cache(maxsize=2)
 def _train_arrays(data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
-    from .data import load_mnist_arrays
+    from .utils.data import load_mnist_arrays
 
     return load_mnist_arrays("train", data_dir)
 
@@ -887,7 +887,7 @@ def _train_torch(cfg: Any) -> list[tuple[int, float, float]]:
         raise ContenderUnavailable("PyTorch is not installed")
     import torch.nn.functional as torch_F
 
-    from .data import DataLoader, load_mnist_arrays
+    from .utils.data import DataLoader, load_mnist_arrays
 
     if (cfg.optimizer, cfg.schedule, cfg.init) != ("sgd", "cosine", "kaiming"):
         raise ValueError("the PyTorch mirror implements the default recipe only")

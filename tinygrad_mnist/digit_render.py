@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.mnist import flatten, normalize
 from .plots import MissingPlotExtraError
+from .utils.data.mnist import flatten, normalize
 
 SIDE = 28
 STYLES = ("shade", "half", "ascii")

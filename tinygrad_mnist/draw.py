@@ -43,7 +43,7 @@ def _inputs_and_op(node: Any) -> tuple[tuple[Any, ...], str]:
 
     A scalar Value keeps them as `_prev` / `_op`; a Tensor keeps the Function that made
     it in `_ctx`, whose `.parents` are its inputs and whose class name is the op.
-    A fused op names itself and its parts (e.g. "linear+sigmoid" for one ops.linear.Linear,
+    A fused op names itself and its parts (e.g. "linear+sigmoid" for one ops.linear.FusedLinear,
     see nn/fusion.py) through `graph_label()`, so the drawing says what actually ran.
     """
     if hasattr(node, "_prev"):

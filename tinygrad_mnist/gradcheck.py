@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import no_grad
-from .tensor import Tensor
+from .autograd.grad_mode import no_grad
+from .tensors.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

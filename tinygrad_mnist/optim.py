@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import backends
-from .tensor import Tensor
+from .tensors.tensor import Tensor
 
 
 class Optimizer:

@@ -41,8 +41,7 @@ from tqdm import tqdm
 
 from . import backends
 from .atomic_file import write_bytes_atomic, write_files_atomic
-from .data import DataLoader, load_mnist_arrays
-from .grad_mode import no_grad
+from .autograd.grad_mode import no_grad
 from .nn import MLP
 from .nn import functional as F
 from .nn.activation import ACTIVATIONS
@@ -56,7 +55,8 @@ from .serialization import (
     read_checkpoint_extra,
     save_checkpoint,
 )
-from .tensor import Tensor
+from .tensors.tensor import Tensor
+from .utils.data import DataLoader, load_mnist_arrays
 
 TEST_SIGINT_ENV = "TINYGRAD_MNIST_TEST_SIGINT_AT_STEP"
 OPTIMIZERS = ("sgd", "adam")

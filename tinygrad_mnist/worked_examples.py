@@ -19,7 +19,7 @@ import numpy as np
 
 from .nn import functional as F
 from .scalar import Value
-from .tensor import Tensor
+from .tensors.tensor import Tensor
 
 EXAMPLES = ("forward_pass", "neuron")
 

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from .. import plots
-from ..data import flatten, load_mnist, normalize
 from ..serialization import load_model
 from ..training import default_metrics_path, evaluate
+from ..utils.data import flatten, load_mnist, normalize
 from . import HelpFormatter, add_data_dir, require_mnist_model
 from .predict import class_probabilities
 

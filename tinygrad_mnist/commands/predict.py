@@ -15,18 +15,18 @@ import sys
 
 import numpy as np
 
-from ..data import load_mnist
+from ..autograd.grad_mode import no_grad
 from ..digit_render import (
     ImageInputError,
     load_digit_image,
     pixels_to_input,
     render_digit,
 )
-from ..grad_mode import no_grad
 from ..nn import MLP
 from ..plots import MissingPlotExtraError
 from ..serialization import ModelFileError, load_model
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
+from ..utils.data import load_mnist
 from . import HelpFormatter, add_data_dir
 from .train import positive_int
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
 from ..commands.predict import class_probabilities
 from ..digit_render import pixels_to_input
-from ..grad_mode import no_grad
 from ..nn import MLP, Sequential
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 
 
 def hidden_activations(model: MLP, x: np.ndarray) -> list[np.ndarray]:

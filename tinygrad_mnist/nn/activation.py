@@ -4,7 +4,7 @@ op (x.sigmoid(), ...)."""
 
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .module import Module
 
 

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..backends.numpy_backend import ACTIVATIONS  # the one list (C: enum tg_activation)
-from ..ops.linear import Linear
+from ..dtypes import FLOAT_DTYPES
+from ..ops.linear import FusedLinear
 from ..ops.losses import BCEWithLogits, CrossEntropy
-from ..tensor import FLOAT_DTYPES, Tensor
+from ..tensors.tensor import Tensor
 
 
 def relu(x: Tensor) -> Tensor:
@@ -79,10 +80,10 @@ def linear(
     if xd.dtype is not wd.dtype or xd.dtype.kind != "f":
         x, weight = x._pair(weight)
     if bias is None:
-        return Linear.apply(x, weight, activation=act, slope=float(negative_slope))
+        return FusedLinear.apply(x, weight, activation=act, slope=float(negative_slope))
     if bias.data.dtype is not weight.data.dtype:
         bias = bias.to(weight.dtype)
-    return Linear.apply(x, weight, bias, activation=act, slope=float(negative_slope))
+    return FusedLinear.apply(x, weight, bias, activation=act, slope=float(negative_slope))
 
 
 REDUCTIONS = ("mean", "sum", "none")

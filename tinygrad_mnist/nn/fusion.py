@@ -1,6 +1,6 @@
 """Layer fusion: a Linear and the activation after it run as one op, visibly and switchably.
 
-Fused (the default), `Sequential` runs Linear + Sigmoid as one `ops.linear.Linear` Function:
+Fused (the default), `Sequential` runs Linear + Sigmoid as one `ops.linear.FusedLinear` Function:
 one backend call forward, y = act(x @ w^T + b), and one backward. On the C backend the GEMM
 applies the bias and the activation to each tile of y while it is still in the CPU cache
 (csrc/linear.c), instead of a matmul, a bias add and an activation that each sweep the whole

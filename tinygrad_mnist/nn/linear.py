@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, _resolve_dtype
+from ..dtypes import resolve_dtype
+from ..tensors.tensor import Tensor
 from . import functional as F
 from .init import INITS, bias_uniform_
 from .module import Module
@@ -35,7 +36,7 @@ class Linear(Module):
         if init not in INITS:
             raise ValueError(f"Linear: unknown init {init!r}; choose one of {sorted(INITS)}")
         rng = rng if rng is not None else np.random.default_rng(seed)
-        dt = _resolve_dtype(dtype if dtype is not None else np.float32)
+        dt = resolve_dtype(dtype if dtype is not None else np.float32)
         self.in_features, self.out_features = in_features, out_features
         w = np.empty((out_features, in_features))
         INITS[init](w, rng, activation)

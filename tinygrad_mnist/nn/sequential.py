@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..ops.linear import fused_name
-from ..tensor import Tensor
+from ..tensors.tensor import Tensor
 from .activation import ACTIVATIONS, LeakyReLU
 from .fusion import fusion_default
 from .linear import Linear

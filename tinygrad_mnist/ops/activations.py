@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 class Exp(Function):
+    elementwise = True
+    formula = ("e^{a} = {y}",)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.saved = y = self.be.exp(x)
         return y
@@ -30,6 +33,9 @@ class Exp(Function):
 
 
 class Log(Function):
+    elementwise = True
+    formula = ("1/{a}",)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.saved = x
         return self.be.log(x)
@@ -39,6 +45,9 @@ class Log(Function):
 
 
 class Sigmoid(Function):
+    elementwise = True
+    formula = ("σ({a})(1−σ({a}))",)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.saved = y = self.be.sigmoid(x)
         return y
@@ -48,6 +57,9 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    elementwise = True
+    formula = ("1 − tanh²({a})",)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.saved = y = self.be.tanh(x)
         return y
@@ -57,6 +69,9 @@ class Tanh(Function):
 
 
 class ReLU(Function):
+    elementwise = True
+    formula = ("[{a} > 0]",)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.saved = x
         return self.be.relu(x)
@@ -66,6 +81,9 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    elementwise = True
+    formula = ("[{a} > 0] + slope·[{a} ≤ 0]",)
+
     # The default slope is the course's 0.1 (LeakyReLU = max(0.1x, x)); torch's default is
     # 0.01. Any negative_slope works, as in torch (negative or above 1 included).
     def forward(self, x: np.ndarray, slope: float = 0.1) -> np.ndarray:
@@ -78,6 +96,9 @@ class LeakyReLU(Function):
 
 
 class Clamp(Function):
+    elementwise = True
+    formula = ("[lo ≤ {a} ≤ hi]",)
+
     # Clamping is a selection, not arithmetic, so NumPy does it for every backend.
     def forward(
         self, x: np.ndarray, lo: float | None = None, hi: float | None = None

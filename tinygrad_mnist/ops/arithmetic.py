@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function, unbroadcast
+from ..autograd.function import Function, unbroadcast
 
 
 class Add(Function):
+    elementwise = True
+    formula = ("1", "1")
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.saved = (a.shape, b.shape)
         return self.be.add(a, b)
@@ -31,6 +34,9 @@ class Add(Function):
 
 
 class Sub(Function):
+    elementwise = True
+    formula = ("1", "−1")
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.saved = (a.shape, b.shape)
         return self.be.sub(a, b)
@@ -42,6 +48,9 @@ class Sub(Function):
 
 
 class Mul(Function):
+    elementwise = True
+    formula = ("{b}", "{a}")
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.saved = (a, b)
         return self.be.mul(a, b)
@@ -54,6 +63,9 @@ class Mul(Function):
 
 
 class Div(Function):
+    elementwise = True
+    formula = ("1/{b}", "−{a}/{b}²")
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.saved = (a, b)
         return self.be.div(a, b)
@@ -69,6 +81,9 @@ class Div(Function):
 
 
 class Neg(Function):
+    elementwise = True
+    formula = ("−1",)
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         return self.be.neg(a)
 
@@ -77,6 +92,9 @@ class Neg(Function):
 
 
 class Pow(Function):
+    elementwise = True
+    formula = ("p·{a}^(p−1)",)
+
     def forward(self, a: np.ndarray, p: float) -> np.ndarray:
         self.saved = (a, p)
         return self.be.pow(a, p)
@@ -92,6 +110,9 @@ class Pow(Function):
 
 
 class PowTensor(Function):
+    elementwise = True
+    formula = ("{b}·{a}^({b}−1)", "{a}^{b}·ln {a}")
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(a.shape, b.shape)
         a_full, b_full = np.broadcast_to(a, shape), np.broadcast_to(b, shape)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 def fused_name(activation: str | None) -> str:
@@ -20,7 +20,13 @@ def fused_name(activation: str | None) -> str:
     return "linear" if activation in (None, "none") else f"linear+{activation}"
 
 
-class Linear(Function):
+class FusedLinear(Function):
+    formula = (
+        "(act′ ⊙ ∂L/∂{y}) · {b}, with act′ the activation's derivative at {y}",
+        "(act′ ⊙ ∂L/∂{y})ᵀ · {a}",
+        "Σ over the batch of act′ ⊙ ∂L/∂{y}",
+    )
+
     def forward(
         self,
         x: np.ndarray,

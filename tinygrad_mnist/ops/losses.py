@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function, unbroadcast
+from ..autograd.function import Function, unbroadcast
 
 
 class CrossEntropy(Function):
+    formula = ("(softmax({a}) − onehot(target)) / batch",)
+
     def forward(self, logits: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         loss, self.saved = self.be.cross_entropy(logits, labels)
         return loss
@@ -32,6 +34,8 @@ class BCEWithLogits(Function):
         dt = -z + (pw - 1) softplus(-z)          (the target may need a gradient too)
         dpw = t softplus(-z)
     """
+
+    formula = ("(σ({a}) − {b}) / n", "−{a} / n")
 
     def forward(self, z: np.ndarray, t: np.ndarray, pw: np.ndarray | None = None) -> np.ndarray:
         be = self.be

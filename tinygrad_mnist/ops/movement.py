@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function, unbroadcast
+from ..autograd.function import Function, unbroadcast
 
 
 class Reshape(Function):
+    elementwise = True
+    formula = ("1 (the same numbers, reshaped)",)
+
     may_view = True
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -33,6 +36,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    formula = ("∂L/∂{y}, transposed back",)
+
     may_view = True
 
     def forward(self, x: np.ndarray, dim0: int = 0, dim1: int = 1) -> np.ndarray:
@@ -44,6 +49,8 @@ class Transpose(Function):
 
 
 class Cat(Function):
+    formula = ("the slice of ∂L/∂{y} that came from this input",) * 16
+
     def forward(self, *xs: np.ndarray, dim: int = 0) -> np.ndarray:
         self.saved = (dim, [x.shape[dim] for x in xs])
         return np.concatenate(xs, axis=dim)
@@ -54,6 +61,8 @@ class Cat(Function):
 
 
 class Index(Function):
+    formula = ("∂L/∂{y}, put back where it was taken from (repeats add up)",)
+
     # NumPy's selection (slices, masks, index arrays mixed with slices), for every backend
     may_view = True
 
@@ -69,6 +78,8 @@ class Index(Function):
 
 
 class Expand(Function):
+    formula = ("∂L/∂{y}, summed over the expanded axes",)
+
     may_view = True
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -80,6 +91,8 @@ class Expand(Function):
 
 
 class Stack(Function):
+    formula = ("the slice of ∂L/∂{y} that came from this input",) * 16
+
     def forward(self, *xs: np.ndarray, dim: int = 0) -> np.ndarray:
         self.saved = dim
         return np.stack(xs, axis=dim)
@@ -99,6 +112,9 @@ class GatherRows(Function):
 
 
 class Contiguous(Function):
+    elementwise = True
+    formula = ("1",)
+
     def forward(self, x: np.ndarray, copy: bool = False) -> np.ndarray:
         return np.array(x, order="C") if copy else np.ascontiguousarray(x)
 
@@ -107,6 +123,9 @@ class Contiguous(Function):
 
 
 class Cast(Function):
+    elementwise = True
+    formula = ("1",)
+
     def forward(self, x: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
         self.saved = x.dtype
         return x.astype(dtype)

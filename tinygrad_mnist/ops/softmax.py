@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 class Softmax(Function):
+    formula = ("{y} ⊙ (∂L/∂{y} − Σ ∂L/∂{y} ⊙ {y})",)
+
     def forward(self, x: np.ndarray, dim: int = -1) -> np.ndarray:
         y = np.moveaxis(self.be.softmax(np.moveaxis(x, dim, -1)), -1, dim)
         self.saved = (y, dim)
@@ -26,6 +28,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    formula = ("∂L/∂{y} − e^{y} · Σ ∂L/∂{y}",)
+
     def forward(self, x: np.ndarray, dim: int = -1) -> np.ndarray:
         y = np.moveaxis(self.be.log_softmax(np.moveaxis(x, dim, -1)), -1, dim)
         self.saved = (y, dim)

@@ -29,21 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from ..function import FREED, Function
-from ..ops import activations, arithmetic, matmul, movement
+from ..autograd.function import FREED, Function
+from ..ops import matmul
 from ..scalar import Value
-from ..tensor import Tensor
-from . import derivative_source
+from ..tensors.tensor import Tensor
+from . import derivative_source, formulas
 from .derivative_source import SourceLine
 
-# Ops whose output element k depends only on element k of each input of the same size
-# (Reshape keeps the flat order): their chain rule is a product, element by element.
-ELEMENTWISE_OPS = (
-    arithmetic.Add, arithmetic.Sub, arithmetic.Mul, arithmetic.Div, arithmetic.Neg,
-    arithmetic.Pow, arithmetic.PowTensor, activations.Exp, activations.Log, activations.Sigmoid,
-    activations.Tanh, activations.ReLU, activations.LeakyReLU, activations.Clamp,
-    movement.Reshape, movement.Contiguous, movement.Cast,
-)  # fmt: skip
 MAX_EXPANDED = 64  # matmul sums are written out for this many elements of each input
 MAX_TERMS = 8  # and with at most this many terms each
 
@@ -74,6 +66,7 @@ class Node:
     name: str
     op: str  # "" for a leaf; a fused op's label names its parts on a second line
     op_class: str  # the Function's class name, or the Value's op
+    formulas: tuple[str, ...]  # d(op)/d(input i) for people (Function.formula)
     data: np.ndarray
     grad: np.ndarray | None
     requires_grad: bool
@@ -202,6 +195,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 name=_name_of(t, names_by_id, op, i),
                 op=op,
                 op_class=type(t._ctx).__name__ if t._ctx is not None else "",
+                formulas=type(t._ctx).formula if t._ctx is not None else (),
                 data=np.array(t.data),
                 grad=grad if t.requires_grad else None,
                 requires_grad=t.requires_grad,
@@ -231,9 +225,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 contribution=np.array(part).reshape(p.shape),
                 source=derivative_source.tensor_derivative(type(ctx), index),
             )
-            elementwise = g.size == 1 or (
-                isinstance(ctx, ELEMENTWISE_OPS) and p.data.size == g.size
-            )
+            elementwise = g.size == 1 or (ctx.elementwise and p.data.size == g.size)
             if elementwise:
                 if ones is None:  # backward is linear in g: on ones it gives d(out)/d(input)
                     ones = ctx.backward(np.ones_like(g))
@@ -297,6 +289,7 @@ def _record_scalar(loss: Value, names: dict[str, Any]) -> Recording:
             name=_name_of(v, names_by_id, v._op, i),
             op=v._op,
             op_class=v._op,
+            formulas=formulas.scalar_formulas(v._op),
             data=np.array(float(v.data)),
             grad=np.array(float(v.grad)),
             requires_grad=True,

@@ -179,9 +179,7 @@ def _edge_json(rec: Recording, edge: Edge) -> dict[str, Any]:
         if edge.terms is None
         else [[[_number(p), _number(q)] for p, q in pairs] for pairs in edge.terms],
         "termsTotal": edge.terms_total,
-        "formula": formulas.local_formula(
-            rec.tier, consumer.op_class, edge.index, inputs, consumer.name
-        ),
+        "formula": formulas.local_formula(consumer.formulas, edge.index, inputs, consumer.name),
         "source": edge.source.to_json() if edge.source else None,
     }
 

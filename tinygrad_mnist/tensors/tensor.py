@@ -1,65 +1,36 @@
 """`Tensor`: an n-d array that remembers how it was computed, so it can give gradients.
 
 A Tensor wraps a NumPy array (`.data`). Each op is a `Function` (ops/): applying one makes a
-new Tensor whose `_ctx` remembers the Function and its inputs. `backward()` walks that graph
-from the output back to the leaves, in reverse topological order, applying the chain rule.
-The arrays themselves are computed by the current backend (NumPy or C), chosen in backends/.
+new Tensor whose `_ctx` remembers the Function and its inputs. `backward()` hands the graph to
+the backward engine (autograd/engine.py), which walks it from the output back to the leaves,
+applying the chain rule. The arrays themselves are computed by the current backend (NumPy or
+C), chosen in backends/.
+
+The class is long, so three of its parts live in files of their own: the in-place methods and
+the version rule (tensors/inplace.py), indexing (tensors/indexing.py), and the dtype rules
+(dtypes.py). `cat` and `stack` are in tensors/joining.py.
 """
 
 from __future__ import annotations
 
-import math
 import operator
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from . import backends
-from .function import FREED, Function
-from .grad_mode import is_grad_enabled, no_grad
-from .ops import activations, arithmetic, matmul, movement, reductions, softmax
+from ..autograd import engine
+from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
+from ..dtypes import FLOAT_DTYPES, Operand, as_array, operand_array, resolve_dtype
+from ..ops import activations, arithmetic, matmul, movement, reductions, softmax
+from . import indexing
+from .inplace import InPlaceOps
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-DTYPES = FLOAT_DTYPES + (np.dtype(np.int64), np.dtype(np.bool_))
-Operand = Union["Tensor", float, int, np.ndarray]
-
-__all__ = ["MinMax", "Tensor", "cat", "no_grad", "stack"]
-
-
-class MinMax(NamedTuple):
-    """What max(dim)/min(dim) return, like torch.return_types.max: (values, indices)."""
-
-    values: Tensor
-    indices: Tensor
+__all__ = ["Tensor"]
 
 
-def _resolve_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as e:
-        raise TypeError(
-            f"Tensor: unknown dtype {dtype!r}; use float32, float64, int64 or bool"
-        ) from e
-    if dt not in DTYPES:
-        raise TypeError(f"Tensor: dtype {dt} is not supported; use float32, float64, int64 or bool")
-    return dt
-
-
-def _as_array(data: Any, what: str) -> np.ndarray:
-    """np.asarray(data), with a clear error for Python ints that fit no NumPy integer."""
-    arr = np.asarray(data)
-    if arr.dtype == object:
-        try:  # e.g. 2**70: NumPy keeps such ints as Python objects
-            arr = np.asarray(data, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):
-            raise TypeError(f"{what}: cannot use data of type {type(data).__name__}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{what}: cannot use data of dtype {arr.dtype}")
-    return arr
-
-
-class Tensor:
+class Tensor(InPlaceOps):
     """Tensor(data, requires_grad=False, dtype=None): float32 unless dtype says otherwise.
 
     `data` is anything np.asarray takes (or a Tensor). An array of the requested dtype is not
@@ -77,8 +48,8 @@ class Tensor:
         source = data if isinstance(data, Tensor) else None
         if source is not None:
             data = data.data
-        dt = np.dtype(np.float32) if dtype is None else _resolve_dtype(dtype)
-        arr = _as_array(data, "Tensor")
+        dt = np.dtype(np.float32) if dtype is None else resolve_dtype(dtype)
+        arr = as_array(data, "Tensor")
         if dt.kind == "i" and arr.dtype.kind == "f":
             if not np.all(np.mod(arr, 1) == 0):
                 raise ValueError("Tensor: int64 tensor from data with fractional values")
@@ -94,10 +65,10 @@ class Tensor:
         # sharing another tensor's memory means sharing its version counter too
         self._vbox = source._vbox if source is not None and self.data is source.data else [0]
 
-    @classmethod
-    def _wrap(cls, data: np.ndarray) -> Tensor:
+    @staticmethod
+    def _wrap(data: np.ndarray) -> Tensor:
         """A Tensor around an op's output array, skipping the constructor's checks."""
-        t = cls.__new__(cls)
+        t = Tensor.__new__(Tensor)
         t.data, t._grad, t.requires_grad, t._ctx, t._retain, t._vbox = (
             data, None, False, None, False, [0]
         )  # fmt: skip
@@ -190,7 +161,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: Any) -> None:
         if value is not None:
-            arr = value.data if isinstance(value, Tensor) else _as_array(value, "grad")
+            arr = value.data if isinstance(value, Tensor) else as_array(value, "grad")
             if arr.shape != self.shape:
                 raise ValueError(
                     f"grad: shape {arr.shape} does not match the tensor's {self.shape}"
@@ -245,7 +216,7 @@ class Tensor:
         return self
 
     def to(self, dtype: Any) -> Tensor:
-        dt = _resolve_dtype(dtype)
+        dt = resolve_dtype(dtype)
         return self if dt == self.dtype else movement.Cast.apply(self, dtype=dt)
 
     def float(self) -> Tensor:
@@ -314,225 +285,11 @@ class Tensor:
                 )
             g = np.ones(self.shape, dtype=self.dtype)
         else:
-            arr = gradient.data if isinstance(gradient, Tensor) else _as_array(gradient, "backward")
+            arr = gradient.data if isinstance(gradient, Tensor) else as_array(gradient, "backward")
             g = np.array(arr, dtype=self.dtype)  # a copy: the caller's array is never a .grad
             if g.shape != self.shape:
                 raise ValueError(f"backward(): grad shape {g.shape} != tensor shape {self.shape}")
-        keep = bool(retain_graph)
-
-        # Tensors hash by identity, so they key these dicts and sets directly.
-        grads: dict[Tensor, np.ndarray] = {self: g}
-        adopted: set[int] = set()  # ids of arrays already taken as some leaf's .grad
-        for t in reversed(self._topo_order()):
-            g = grads.pop(t, None)
-            if g is None:
-                continue
-            if type(g) is not np.ndarray:  # NumPy turns 0-d results into scalars
-                g = np.asarray(g, dtype=t.data.dtype)
-            ctx = t._ctx
-            if ctx is None or t._retain:  # a leaf (or a tensor asked to keep its grad)
-                t._accumulate(g, adopted)
-            if ctx is None:
-                continue
-            if ctx.saved is FREED:
-                raise RuntimeError(
-                    f"backward(): trying to backward through the graph a second time: "
-                    f"{type(ctx).__name__} already freed the arrays it saved. Pass "
-                    "retain_graph=True to the first backward() to keep them, or redo the "
-                    "forward pass."
-                )
-            arrays = ctx.saved_arrays()
-            if arrays:
-                stale = ctx.stale_input(t, arrays)
-                if stale is not None:
-                    raise RuntimeError(
-                        f"backward(): a tensor of shape {stale.shape} that {type(ctx).__name__} "
-                        "saved for backward was modified by an in-place operation after the "
-                        "forward pass, so its gradient would use the new values. Call "
-                        "optimizer.step() (and other in-place updates) after backward(), or "
-                        "redo the forward pass."
-                    )
-            parent_grads = ctx.backward(g)
-            if arrays and not keep:
-                ctx.saved = FREED
-            for p, pg in zip(ctx.parents, parent_grads):
-                if pg is None or not p.requires_grad:
-                    continue
-                if pg.shape != p.data.shape:  # an op's backward broke the contract: say which
-                    raise RuntimeError(
-                        f"{type(ctx).__name__}.backward gave grad of shape {pg.shape} "
-                        f"for an input of shape {p.shape}"
-                    )
-                prev = grads.get(p)
-                grads[p] = pg if prev is None else prev + pg
-
-    def _accumulate(self, g: np.ndarray, adopted: set[int]) -> None:
-        # Take the array as our .grad without a copy when nothing else can see it.
-        grad = self._grad
-        if grad is None:
-            f = g.flags
-            if f.owndata and f.writeable and f.c_contiguous and id(g) not in adopted:
-                adopted.add(id(g))
-                arr = g if g.dtype == self.data.dtype else g.astype(self.data.dtype)
-            else:
-                arr = np.array(g, dtype=self.data.dtype)
-            self._grad = Tensor._wrap(arr)
-        elif grad.data.flags.writeable and grad.data.dtype == self.data.dtype:
-            grad.data += g  # in place, as PyTorch accumulates
-            grad._vbox[0] += 1
-        else:
-            self._grad = Tensor._wrap((grad.data + g).astype(self.data.dtype, copy=False))
-
-    def _topo_order(self) -> list[Tensor]:
-        """Every tensor in the graph behind self, each after all of its inputs.
-
-        Iterative depth-first search (an explicit stack), so deep graphs cannot hit Python's
-        recursion limit."""
-        order: list[Tensor] = []
-        visited: set[Tensor] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
-        push, pop = stack.append, stack.pop
-        while stack:
-            t, inputs_done = pop()
-            if inputs_done:  # every input of t is already in `order`
-                order.append(t)
-                continue
-            if t in visited:
-                continue
-            visited.add(t)
-            push((t, True))
-            if t._ctx is not None:
-                for p in t._ctx.parents:
-                    if p.requires_grad and p not in visited:
-                        if p._ctx is None:  # a leaf has no inputs: it can go in order now
-                            visited.add(p)
-                            order.append(p)
-                        else:
-                            push((p, False))
-        return order
-
-    # ------------------------------------------------------------------ in-place updates
-    # As in PyTorch: they change `data` itself (every view sees it), keep requires_grad, bump
-    # the version counter, and return self. A tensor that requires grad may be changed only
-    # under no_grad(): otherwise the change would have to be recorded in the graph.
-    def _check_in_place(self, op: str) -> None:
-        if self.requires_grad and is_grad_enabled():
-            if self._ctx is None:
-                raise RuntimeError(
-                    f"{op}: a leaf tensor that requires grad cannot be changed in place while "
-                    "the graph is recorded; do the update inside `with no_grad():`"
-                )
-            raise RuntimeError(
-                f"{op}: in-place changes of a tensor inside a recorded graph are not "
-                "supported; write it out of place (y = y + 1) or use no_grad()"
-            )
-        if not self.data.flags.writeable:
-            raise ValueError(
-                f"{op}: this tensor's array is read-only (e.g. an expand() view or a read-only "
-                "NumPy array); make a copy with .clone() first"
-            )
-
-    def _write(self, op: str, values: np.ndarray) -> Tensor:
-        if values.shape != self.shape:
-            try:
-                values = np.broadcast_to(values, self.shape)
-            except ValueError:
-                raise ValueError(
-                    f"{op}: a result of shape {values.shape} does not fit in place into "
-                    f"shape {self.shape}"
-                ) from None
-        try:
-            np.copyto(self.data, values, casting="same_kind")
-        except TypeError:
-            raise TypeError(
-                f"{op}: a {values.dtype} result cannot be stored in place in a {self.dtype} tensor"
-            ) from None
-        self._vbox[0] += 1
-        return self
-
-    def _in_place(self, op: str, name: str, other: Operand) -> Tensor:
-        self._check_in_place(op)
-        if isinstance(other, Tensor) and other.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                f"{op}: the operand requires grad, and an in-place change is not recorded in "
-                "the graph; write it out of place (x = x + y) or use no_grad()"
-            )
-        b = other.data if isinstance(other, Tensor) else _operand_array(other, self.dtype)
-        if self.dtype in FLOAT_DTYPES:
-            be = backends.current()
-            b = b.astype(self.dtype, copy=False)
-            try:
-                out = getattr(be, name)(self.data, b)
-            except ValueError:
-                raise ValueError(
-                    f"{op}: shape {b.shape} does not broadcast in place to shape {self.shape}"
-                ) from None
-        else:  # integer tensors: NumPy's own arithmetic
-            out = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[name](
-                self.data, b
-            )
-        return self._write(op, out)
-
-    def add_(self, other: Operand, alpha: float = 1) -> Tensor:
-        return self._in_place("add_", "add", other if alpha == 1 else _scaled(other, alpha))
-
-    def sub_(self, other: Operand, alpha: float = 1) -> Tensor:
-        return self._in_place("sub_", "sub", other if alpha == 1 else _scaled(other, alpha))
-
-    def mul_(self, other: Operand) -> Tensor:
-        return self._in_place("mul_", "mul", other)
-
-    def div_(self, other: Operand) -> Tensor:
-        return self._in_place("div_", "div", other)
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def fill_(self, value: float) -> Tensor:
-        self._check_in_place("fill_")
-        return self._write("fill_", _operand_array(value, self.dtype))
-
-    def copy_(self, src: Operand) -> Tensor:
-        """Copy src's values into this tensor (src broadcasts to this shape; dtype converts)."""
-        self._check_in_place("copy_")
-        arr = src.data if isinstance(src, Tensor) else _operand_array(src, self.dtype)
-        if arr.shape != self.shape:
-            try:
-                arr = np.broadcast_to(arr, self.shape)
-            except ValueError:
-                raise ValueError(
-                    f"copy_: shape {arr.shape} does not broadcast to {self.shape}"
-                ) from None
-        np.copyto(self.data, arr, casting="unsafe")
-        self._vbox[0] += 1
-        return self
-
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        self._check_in_place("clamp_")
-        return self._write("clamp_", np.clip(self.data, min, max))
-
-    def _augmented(self, op: str, name: str, other: Operand, out_of_place: Any) -> Tensor:
-        """`a += b` and friends: in place, like torch; inside a recorded graph (a non-leaf
-        that requires grad, or b requires grad, with grad mode on) they rebind the name out of
-        place instead, so that the gradient stays right (`total += loss` keeps the graph)."""
-        if is_grad_enabled() and (
-            (self.requires_grad and self._ctx is not None)
-            or (isinstance(other, Tensor) and other.requires_grad)
-        ):
-            return out_of_place(self, other)
-        return self._in_place(op, name, other)
-
-    def __iadd__(self, other: Operand) -> Tensor:
-        return self._augmented("+=", "add", other, Tensor.__add__)
-
-    def __isub__(self, other: Operand) -> Tensor:
-        return self._augmented("-=", "sub", other, Tensor.__sub__)
-
-    def __imul__(self, other: Operand) -> Tensor:
-        return self._augmented("*=", "mul", other, Tensor.__mul__)
-
-    def __itruediv__(self, other: Operand) -> Tensor:
-        return self._augmented("/=", "div", other, Tensor.__truediv__)
+        engine.backward(self, g, retain_graph=bool(retain_graph))
 
     # ------------------------------------------------------------------ arithmetic
     def _pair(self, other: Operand) -> tuple[Tensor, Tensor]:
@@ -545,7 +302,7 @@ class Tensor:
             b = other
         else:
             dt = self.dtype if self.dtype.kind == "f" else np.dtype(np.float32)
-            b = Tensor._wrap(_operand_array(other, dt).astype(dt, copy=False))
+            b = Tensor._wrap(operand_array(other, dt).astype(dt, copy=False))
         if self.dtype == b.dtype and self.dtype.kind == "f":
             return self, b
         floats = [t.dtype for t in (self, b) if t.dtype.kind == "f"]
@@ -617,7 +374,7 @@ class Tensor:
     def _compare(self, other: Any, ufunc: Any) -> Tensor:
         if not isinstance(other, (Tensor, np.ndarray, int, float, np.number, list, tuple)):
             return NotImplemented
-        b = other.data if isinstance(other, Tensor) else _operand_array(other, self.dtype)
+        b = other.data if isinstance(other, Tensor) else operand_array(other, self.dtype)
         return Tensor._wrap(np.asarray(ufunc(self.data, b)))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -660,29 +417,7 @@ class Tensor:
     def matmul(self, other: Operand) -> Tensor:
         """self @ other with NumPy's rules: 1-D operands are vectors, N-D ones stacks."""
         a, b = self._pair(other)
-        a, b = a._float(), b._float()
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(
-                "matmul: both operands need at least one dimension (use * for scalars)"
-            )
-        k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
-        if k_a != k_b:
-            raise ValueError(
-                f"matmul: shapes {a.shape} and {b.shape} do not match ({k_a} != {k_b})"
-            )
-        if a.ndim <= 2 and b.ndim <= 2:
-            a2 = a if a.ndim == 2 else a.reshape(1, -1)
-            b2 = b if b.ndim == 2 else b.reshape(-1, 1)
-            out = matmul.MatMul.apply(a2, b2)
-            shape = a.shape[:-1] + b.shape[1:]
-            return out if out.shape == shape else out.reshape(*shape)
-        if b.ndim == 2:  # a stack of rows times one matrix: one big 2-D product
-            return matmul.MatMul.apply(a.reshape(-1, k_a), b).reshape(*a.shape[:-1], b.shape[1])
-        if b.ndim == 1:
-            return a.matmul(b.reshape(-1, 1)).reshape(*a.shape[:-1])
-        if a.ndim == 1:
-            return a.reshape(1, -1).matmul(b).reshape(*b.shape[:-2], b.shape[-1])
-        return matmul.BatchMatMul.apply(a, b)
+        return matmul.matmul(a._float(), b._float())
 
     # ------------------------------------------------------------------ elementwise functions
     def exp(self) -> Tensor:
@@ -744,39 +479,14 @@ class Tensor:
         return self._arg_extreme("min", dim, keepdim)
 
     def _extreme(self, which: str, dim: int | None, keepdim: bool) -> Any:
-        x = self if self.dtype in FLOAT_DTYPES else self.to(np.float64)
         if dim is None:
-            if x.numel() == 0:
-                raise ValueError(f"{which}(): the tensor is empty, so it has no {which}imum")
-            out = reductions.ExtremeAll.apply(x, which=which)
-            return out if x.dtype == self.dtype else out.detach().to(self.dtype)
-        d = self._axis(dim)
-        if self.ndim == 0:
-            x = x.reshape(1)
-        if x.shape[d] == 0:
-            raise ValueError(f"{which}(): dimension {dim} of shape {self.shape} is empty")
-        # the backend finds values and indices in one pass; the op routes the gradient
-        vals, idx = getattr(backends.current(), which + "_dim")(x.data, d)
-        values = reductions.SelectAlongDim.apply(x, values=vals, indices=idx, dim=d)
-        indices = Tensor._wrap(idx)
-        if not keepdim:
-            values = values.squeeze(d)
-        if not keepdim:
-            indices = Tensor._wrap(np.squeeze(idx, d))
-        if self.ndim == 0:
-            values, indices = values.reshape(()), Tensor._wrap(indices.data.reshape(()))
-        if x.dtype != self.dtype:
-            values = values.detach().to(self.dtype)
-        return MinMax(values, indices)
+            return reductions.extreme_all(self, which)
+        return reductions.extreme_along(self, which, self._axis(dim), keepdim)
 
     def _arg_extreme(self, which: str, dim: int | None, keepdim: bool) -> Tensor:
         with no_grad():
             if dim is None:
-                flat = self.reshape(-1)
-                if flat.numel() == 0:
-                    raise ValueError(f"arg{which}(): the tensor is empty")
-                idx = flat._extreme(which, 0, False).indices
-                return Tensor._wrap(idx.data.reshape((1,) * self.ndim if keepdim else ()))
+                return reductions.arg_extreme_all(self, which, keepdim)
             return self._extreme(which, dim, keepdim).indices
 
     def _axis(self, dim: int) -> int:
@@ -904,22 +614,11 @@ class Tensor:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, idx: Any) -> Tensor:
-        """NumPy/torch indexing: ints, slices, None, ..., and integer or bool index tensors.
-
-        Index tensors (and lists, ranges, arrays) alone, e.g. logp[range(B), y], are a gather:
-        one backend kernel forward, a scatter-add backward (repeated indices add up).
-        Anything else (slices mixed with index arrays, ...) is NumPy's selection."""
-        idx = _index_arg(idx)
-        rows = _gather_rows(idx, self.shape)
-        if rows is None:
-            return movement.Index.apply(self, idx=idx)
-        flat, out_shape, k = rows
-        n_rows = math.prod(self.shape[:k])
-        table = self.reshape(n_rows, math.prod(self.shape[k:]))
-        return movement.GatherRows.apply(table, rows=flat).reshape(*out_shape)
+        """NumPy/torch indexing: ints, slices, None, ..., and integer or bool index tensors
+        (tensors/indexing.py)."""
+        return indexing.getitem(self, idx)
 
 
-# ufunc -> (Tensor's method for Tensor OP x, Tensor's method for x OP Tensor)
 _REFLECTED = {
     np.add: ("__add__", "__radd__"),
     np.subtract: ("__sub__", "__rsub__"),
@@ -936,121 +635,8 @@ _REFLECTED = {
 }
 
 
-def _operand_array(x: Any, dtype: np.dtype) -> np.ndarray:
-    """A number or array-like as an array; a clear error for what cannot be one."""
-    if isinstance(x, int) and not isinstance(x, bool) and abs(x) >= 2**63:
-        if dtype.kind != "f":
-            raise OverflowError(f"the integer {x} does not fit in a {dtype} tensor")
-        try:
-            return np.asarray(float(x), dtype=dtype)
-        except OverflowError:
-            raise OverflowError(f"the integer {x} is too large for a {dtype} tensor") from None
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError):
-        arr = np.asarray(None)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"unsupported operand type {type(x).__name__} for a Tensor")
-    return arr
-
-
-def _scaled(other: Operand, alpha: float) -> Any:
-    return other * alpha if isinstance(other, Tensor) else np.asarray(other) * alpha
-
-
-def _index_arg(idx: Any) -> Any:
-    """Tensors, lists and ranges in an index become arrays NumPy indexes with."""
-
-    def one(i: Any) -> Any:
-        if isinstance(i, Tensor):
-            i = i.data
-        elif isinstance(i, range):
-            i = np.arange(i.start, i.stop, i.step)
-        elif isinstance(i, list):
-            i = np.asarray(i)
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
-            if i.size or i.dtype.kind != "f":
-                raise IndexError(
-                    f"tensors used as indices must be integer or bool, got dtype {i.dtype}"
-                )
-            i = i.astype(np.int64)  # [] is float64 to NumPy
-        return i
-
-    return tuple(one(i) for i in idx) if isinstance(idx, tuple) else one(idx)
-
-
-def _gather_rows(idx: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, tuple, int] | None:
-    """For an index made only of integer arrays (and ints, with at least one array) over the
-    first k dims, or one bool mask over them: (flat row numbers, output shape, k); else None."""
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    if not any(isinstance(p, np.ndarray) for p in parts):
-        return None
-    if len(parts) == 1 and parts[0].dtype == np.bool_:
-        mask = parts[0]
-        if mask.shape != shape[: mask.ndim]:
-            raise IndexError(f"a mask of shape {mask.shape} does not fit a tensor of {shape}")
-        parts = np.nonzero(mask)
-    if len(parts) > len(shape):
-        raise IndexError(f"too many indices ({len(parts)}) for a tensor of shape {shape}")
-    arrays = []
-    for d, p in enumerate(parts):
-        if isinstance(p, (int, np.integer)) and not isinstance(p, bool):
-            p = np.asarray(p)
-        if not isinstance(p, np.ndarray) or p.dtype.kind not in "iu":
-            return None  # slices, None, Ellipsis or a mask among them: NumPy's selection
-        p = p.astype(np.int64, copy=False)
-        n = shape[d]
-        if p.size and (p.min() < -n or p.max() >= n):
-            bad = p[(p < -n) | (p >= n)].flat[0]
-            raise IndexError(f"index {bad} is out of bounds for dim {d} with size {n}")
-        arrays.append(np.where(p < 0, p + n, p))
-    try:
-        arrays = np.broadcast_arrays(*arrays)
-    except ValueError:
-        raise IndexError(
-            f"index arrays of shapes {[a.shape for a in arrays]} do not broadcast together"
-        ) from None
-    k = len(arrays)
-    flat = np.ravel_multi_index(arrays, shape[:k]) if arrays[0].size else arrays[0]
-    return flat.reshape(-1).astype(np.int64, copy=False), arrays[0].shape + shape[k:], k
-
-
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
     """Accept reshape(2, 3) and reshape((2, 3)) alike."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
-
-
-def _common_dtype(ts: list[Tensor]) -> list[Tensor]:
-    dt = np.result_type(*[t.dtype for t in ts])
-    return [t.to(dt) if t.dtype != dt else t for t in ts]
-
-
-def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension (torch.cat)."""
-    ts = list(tensors)
-    if not ts:
-        raise ValueError("cat: needs at least one tensor")
-    ts = _common_dtype(ts)
-    d = ts[0]._axes(dim)[0]  # type: ignore[index]
-    for t in ts[1:]:
-        if (
-            t.ndim != ts[0].ndim
-            or t.shape[:d] + t.shape[d + 1 :] != ts[0].shape[:d] + ts[0].shape[d + 1 :]
-        ):
-            raise ValueError(f"cat: shapes {[t.shape for t in ts]} differ outside dimension {dim}")
-    return movement.Cat.apply(*ts, dim=d)
-
-
-def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors of one shape along a new dimension (torch.stack)."""
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError("stack: needs at least one tensor")
-    if any(t.shape != ts[0].shape for t in ts):
-        raise ValueError(f"stack: all tensors need one shape, got {[t.shape for t in ts]}")
-    n = ts[0].ndim + 1
-    if not -n <= dim < n:
-        raise IndexError(f"stack: dim {dim} is out of range for {n} dimensions")
-    return movement.Stack.apply(*_common_dtype(ts), dim=dim % n)

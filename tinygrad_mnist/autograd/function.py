@@ -4,12 +4,12 @@ An op is a subclass with two methods:
     forward(self, *arrays, **options) -> array       computes the output from input arrays
     backward(self, grad) -> tuple of arrays or None   one gradient per input (None: not needed)
 `Op.apply(*tensors, **options)` runs forward, wraps the result in a Tensor and, when a gradient
-will be needed, records the Function in the result's `_ctx` so that `Tensor.backward` can
-walk the graph. Inside forward/backward, `self.be` is the backend that runs the arrays
+will be needed, records the Function in the result's `_ctx` so that the backward engine
+(autograd/engine.py) can walk the graph. Inside forward/backward, `self.be` is the backend that runs the arrays
 (NumPy or C); autograd never imports a backend module itself.
 
 Saved arrays and in-place changes (as in PyTorch): apply() notes each input's version
-counter. Before an op's backward, Tensor.backward asks `stale_input` whether an input or the
+counter. Before an op's backward, the engine asks `stale_input` whether an input or the
 output whose array the op saved (in `saved`) was changed in place since, e.g. by an optimizer
 step between forward and backward, and raises instead of giving gradients of stale values.
 After its backward, an op that saved arrays drops them (`saved` becomes FREED) unless
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import backends
+from .. import backends
 from .grad_mode import is_grad_enabled
 
 if TYPE_CHECKING:
-    from .tensor import Tensor
+    from ..tensors.tensor import Tensor
 
 
 FREED = object()  # what `saved` becomes once backward has used and dropped it
@@ -37,6 +37,13 @@ FREED = object()  # what `saved` becomes once backward has used and dropped it
 class Function:
     __slots__ = ("be", "parents", "needs_grad", "saved", "versions")
     may_view = False
+    # What the autograd explorer (viz/) says about an op, kept beside the op so that a new op
+    # is written in one place. `formula`: d(output)/d(input i) for people, one per input, with
+    # {a}, {b} the inputs' names and {y} the output's; the numbers come from backward itself.
+    # `elementwise`: output element k depends only on element k of each same-size input, so
+    # the chain rule is a product element by element.
+    formula: tuple[str, ...] = ()
+    elementwise = False
 
     be: ModuleType
     parents: tuple[Tensor, ...]
@@ -59,7 +66,7 @@ class Function:
         data = fn.forward(*[p.data for p in parents], **kwargs)
         if type(data) is not np.ndarray:  # NumPy turns 0-d results into scalars
             data = np.asarray(data)
-        out = _wrap(data)
+        out = parents[0]._wrap(data)  # a new Tensor (no import: tensors sit above this file)
         if cls.may_view and np.may_share_memory(data, parents[0].data):
             out._vbox = parents[0]._vbox  # a view: one version counter for both
         if True in needs and is_grad_enabled():
@@ -89,15 +96,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
-
-
-def _wrap(data: np.ndarray) -> Tensor:
-    """Tensor._wrap; bound on first use, because tensor.py imports this module."""
-    global _wrap
-    from .tensor import Tensor
-
-    _wrap = Tensor._wrap
-    return _wrap(data)
 
 
 def unbroadcast(be: ModuleType, grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic_file import write_bytes_atomic
+from ...atomic_file import write_bytes_atomic
 
 # Seconds a connection may stay silent (connecting or between reads) before we give up on it.
 TIMEOUT_SECONDS = 30.0

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
+from ...tensors.tensor import Tensor
 
 
 class DataLoader:
@@ -67,7 +66,6 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        from ..tensor import Tensor  # imported late: tensor.py may import this package
 
         n = len(self.x)
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)

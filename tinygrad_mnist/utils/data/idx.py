@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..atomic_file import write_bytes_atomic
+from ...atomic_file import write_bytes_atomic
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -1,0 +1,1 @@
+"""As torch.utils: `utils.data` holds the datasets' files and the DataLoader."""
