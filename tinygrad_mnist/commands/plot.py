@@ -22,10 +22,10 @@ import numpy as np
 
 from .. import plots
 from ..data import flatten, load_mnist, normalize
+from ..inference import class_probabilities, require_mnist_model
 from ..serialization import load_model
 from ..training import default_metrics_path, evaluate
-from . import HelpFormatter, add_data_dir, require_mnist_model
-from .predict import class_probabilities
+from . import HelpFormatter, add_data_dir
 
 NAME = "plot"
 

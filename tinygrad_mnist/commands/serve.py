@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 
 from ..data import ENV_VAR, IDXError, MNISTNotFoundError, default_cache_dir, load_mnist
 from ..data.mnist import find_in_dir, mnist_filenames
+from ..inference import require_mnist_model
 from ..plots import MissingPlotExtraError
 from ..serialization import load_model
-from . import HelpFormatter, require_mnist_model
+from . import HelpFormatter
 
 if TYPE_CHECKING:  # imported when serving: the other commands need no web server
     from ..digit_pad.server import RandomDigits

@@ -28,6 +28,7 @@ from ..training import (
     train,
 )
 from . import THREADS_ENV, HelpFormatter, add_data_dir, apply_threads
+from .arguments import positive_int
 
 NAME = "train"
 
@@ -43,17 +44,6 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
     return sizes
-
-
-def positive_int(text: str) -> int:
-    """An integer >= 1, for counts and sizes."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
