@@ -12,7 +12,6 @@ import pytest
 import tinygrad_mnist as tg
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import cli
-from tinygrad_mnist.commands.predict import class_probabilities
 from tinygrad_mnist.digit_render import (
     ImageInputError,
     has_white_background,
@@ -22,6 +21,7 @@ from tinygrad_mnist.digit_render import (
     render_digit,
     to_mnist_pixels,
 )
+from tinygrad_mnist.inference import class_probabilities
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD
 from tinygrad_mnist.plots import MissingPlotExtraError

@@ -1,4 +1,4 @@
-"""Issue 11, commands and training: thread counts, output paths checked before the first
+"""Commands and training under bad conditions: thread counts, output paths checked before the first
 step, saves that fail, oversized models, non-MNIST models, bad checkpoints, odd images,
 zero-size batched matmul and an early Ctrl-C. Tiny IDX files keep every run fast."""
 
@@ -86,7 +86,7 @@ def fake_mnist(monkeypatch):
         reads.append(split)
         return data[split]
 
-    monkeypatch.setattr(training, "load_mnist_arrays", load)
+    monkeypatch.setattr(training.run, "load_mnist_arrays", load)
     return reads
 
 
@@ -98,7 +98,7 @@ def config(tmp_path, **changes) -> TrainConfig:
     return TrainConfig(**{**options, **changes})
 
 
-# ---------------------------------------------------------------------------- 1: threads
+# ---------------------------------------------------------------------------- threads
 def c_train(data: Path, out: Path) -> list[str]:
     """A run on the C backend whose first layer's GEMM (60 x 784 x 64) is big enough for the
     kernels to use their threads (a later option overrides an earlier one)."""
@@ -177,7 +177,7 @@ def test_thread_creation_failure_lowers_the_count(monkeypatch):
     assert commands.usable_threads(1, "--threads ") == (1, None)
 
 
-# ---------------------------------------------------------------------------- 2, 3, 4: outputs
+# ---------------------------------------------------------------------------- outputs
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -205,7 +205,8 @@ def test_unwritable_output_folder_is_refused_before_any_data_is_read(
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(training.tempfile, "NamedTemporaryFile", refuse)  # root ignores chmod
+    # A refused probe file, as a read-only folder would give (root ignores chmod).
+    monkeypatch.setattr(training.outputs.tempfile, "NamedTemporaryFile", refuse)
     with pytest.raises(ConfigError, match=r"--output: cannot write .*m\.npz: Permission denied"):
         train(config(tmp_path))
     assert fake_mnist == []
@@ -232,7 +233,7 @@ def test_a_failed_final_save_keeps_the_weights_and_says_where(tmp_path, fake_mni
     def full_disk(files):
         raise FileWriteError(next(iter(files)), OSError(errno.ENOSPC, "No space left on device"))
 
-    monkeypatch.setattr(training, "write_files_atomic", full_disk)
+    monkeypatch.setattr(training.run, "write_files_atomic", full_disk)
     with pytest.raises(SaveFailedError) as info:
         train(config(tmp_path))
     message = str(info.value)
@@ -263,7 +264,7 @@ def test_metrics_that_do_not_fit_leave_the_old_model_and_metrics(tmp_path, fake_
         return real(fd, data)
 
     monkeypatch.setattr(atomic_file.os, "write", write)
-    monkeypatch.setattr(training, "_rescue", lambda name, data: None)
+    monkeypatch.setattr(training.run, "rescue", lambda name, data: None)
     with pytest.raises(
         SaveFailedError, match=r"m\.json: No space left .* the trained weights are lost"
     ):
@@ -273,7 +274,7 @@ def test_metrics_that_do_not_fit_leave_the_old_model_and_metrics(tmp_path, fake_
 
 
 def test_ctrl_c_whose_checkpoint_cannot_be_written_says_so(tmp_path, fake_mnist, monkeypatch):
-    real_save = training.save_checkpoint
+    real_save = training.checkpoint.save_checkpoint
     ckpt = tmp_path / "m.ckpt.npz"
 
     def save(path, *args):
@@ -281,7 +282,7 @@ def test_ctrl_c_whose_checkpoint_cannot_be_written_says_so(tmp_path, fake_mnist,
             raise FileWriteError(path, OSError(errno.ENOSPC, "No space left on device"))
         return real_save(path, *args)
 
-    monkeypatch.setattr(training, "save_checkpoint", save)
+    monkeypatch.setattr(training.checkpoint, "save_checkpoint", save)
     with pytest.raises(TrainingInterrupted) as info:
         train(config(tmp_path), stop_after_steps=2)
     message = str(info.value)
@@ -298,7 +299,7 @@ def test_ctrl_c_whose_checkpoint_cannot_be_written_says_so(tmp_path, fake_mnist,
     def always_full(path, *args):
         raise FileWriteError(path, OSError(errno.ENOSPC, "No space left on device"))
 
-    monkeypatch.setattr(training, "save_checkpoint", always_full)
+    monkeypatch.setattr(training.checkpoint, "save_checkpoint", always_full)
     with pytest.raises(TrainingInterrupted, match="the checkpoint is lost") as info:
         train(config(tmp_path), stop_after_steps=2)
     assert info.value.checkpoint is None
@@ -310,13 +311,13 @@ def test_a_per_epoch_checkpoint_that_fails_does_not_end_the_run(
     def full(path, *args):
         raise FileWriteError(path, OSError(errno.ENOSPC, "No space left on device"))
 
-    monkeypatch.setattr(training, "save_checkpoint", full)
+    monkeypatch.setattr(training.checkpoint, "save_checkpoint", full)
     train(config(tmp_path, epochs=2, checkpoint=str(tmp_path / "every.ckpt.npz")))
     assert "warning: cannot write" in capsys.readouterr().err
     assert (tmp_path / "m.npz").exists()
 
 
-# ---------------------------------------------------------------------------- 10: huge models
+# ---------------------------------------------------------------------------- huge models
 def test_huge_hidden_layer_is_refused_before_allocating(tmp_path, fake_mnist):
     with pytest.raises(ConfigError, match=r"more than the 50,000,000 a model file may hold"):
         train(config(tmp_path, hidden=(1_000_000_000,)))
@@ -340,7 +341,7 @@ def test_huge_or_non_mnist_models_on_the_command_line(argv, message):
     assert_clean_error(result, 2, message)
 
 
-# ---------------------------------------------------------------------------- 16: odd models
+# ---------------------------------------------------------------------------- odd models
 def test_eval_of_a_model_that_is_not_784_to_10(tmp_path, tiny_data):
     save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
     result = run_cli("eval", str(tmp_path / "five.npz"), "--data-dir", str(tiny_data))
@@ -360,7 +361,7 @@ def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
     assert_clean_error(result, 2, r"outputs overflow to NaN/Inf on the test images")
 
 
-# ---------------------------------------------------------------------------- 18: 0 images
+# ---------------------------------------------------------------------------- 0 images
 def test_train_on_empty_idx_files_is_one_clear_error(tmp_path):
     data = write_mnist(tmp_path / "empty", n_train=60, n_test=0)
     result = run_cli(*quick_train(data, tmp_path / "m.npz"))
@@ -369,12 +370,12 @@ def test_train_on_empty_idx_files_is_one_clear_error(tmp_path):
 
 def test_train_on_an_empty_data_set_is_a_config_error(tmp_path, monkeypatch):
     empty = (np.zeros((0, 784), np.float32), np.zeros(0, np.int64))
-    monkeypatch.setattr(training, "load_mnist_arrays", lambda split, data_dir=None: empty)
+    monkeypatch.setattr(training.run, "load_mnist_arrays", lambda split, data_dir=None: empty)
     with pytest.raises(ConfigError, match="no images to train on"):
         train(config(tmp_path))
 
 
-# ---------------------------------------------------------------------------- 19: checkpoints
+# ---------------------------------------------------------------------------- checkpoints
 def rewrite_checkpoint(path: Path, edit) -> None:
     with np.load(path) as npz:
         arrays = {k: npz[k] for k in npz.files}
@@ -433,7 +434,7 @@ def test_impossible_training_state_in_a_checkpoint(tmp_path, fake_mnist, edit, m
         train(config(tmp_path, resume=str(ckpt)))
 
 
-# ---------------------------------------------------------------------------- 7, 14, 15: images
+# ---------------------------------------------------------------------------- images
 def bar_image(height: int, width: int) -> np.ndarray:
     """A dark bar on white paper."""
     img = np.full((height, width), 255, np.uint8)
@@ -497,7 +498,7 @@ def test_an_animated_gif_is_refused(tmp_path):
         load_digit_image(tmp_path / "anim.gif")
 
 
-# ---------------------------------------------------------------------------- 20: matmul
+# ---------------------------------------------------------------------------- matmul
 @pytest.mark.parametrize("backend_name", ["numpy", "c"])
 @pytest.mark.parametrize(
     ("sa", "sb"),
@@ -525,7 +526,7 @@ def unbroadcast(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return x.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
 
 
-# ---------------------------------------------------------------------------- 21: early Ctrl-C
+# ---------------------------------------------------------------------------- early Ctrl-C
 def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
     # The console script does exactly this (`from tinygrad_mnist.cli import main`); the import
     # hook delivers Ctrl-C at a known moment of the import, the first ~0.15 s of a run.

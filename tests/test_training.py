@@ -45,7 +45,7 @@ def easy_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def fake_mnist(monkeypatch):
     """Make `train` see easy_digits instead of MNIST (1000 train, 300 test images)."""
     data = {"train": easy_digits(1000, 0), "test": easy_digits(300, 1)}
-    monkeypatch.setattr(training, "load_mnist_arrays", lambda split, data_dir=None: data[split])
+    monkeypatch.setattr(training.run, "load_mnist_arrays", lambda split, data_dir=None: data[split])
     return data
 
 

@@ -10,6 +10,7 @@ window) and never touches pyplot's global state, so nothing here opens a window 
 display. Each PNG is rendered into memory first and then written with `write_bytes_atomic`,
 so an interrupted run never leaves half a PNG behind.
 
+make_plots(model_path, metrics_path, out_dir)  all four for a trained model (`plot`, `train --plot`)
 plot_curves(metrics, path)                     loss and accuracy per epoch, train and test
 plot_confusion(confusion, path)                10x10 counts: true class x predicted class
 plot_misclassified(images, labels, preds, probs, path, n=25)  most confident mistakes
@@ -19,6 +20,7 @@ plot_first_layer(weight, path, n=None)         each first-layer unit's weights a
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -28,6 +30,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .atomic_file import write_bytes_atomic
+from .inference import class_probabilities, require_mnist_model
+from .serialization import load_model
+from .training import evaluate
+from .utils.data import flatten, load_mnist, normalize
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -254,3 +260,63 @@ def plot_first_layer(
         fontsize=9,
     )
     return _save_png(fig, path)
+
+
+class MetricsFileError(ValueError):
+    """The metrics JSON is missing, unreadable, or lacks the per-epoch records."""
+
+
+def load_metrics(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the metrics JSON of a training run; `MetricsFileError` naming the file if bad."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            metrics = json.load(f)
+    except FileNotFoundError:
+        raise MetricsFileError(f"{path}: no such metrics file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise MetricsFileError(f"{path}: cannot read it as a metrics JSON file ({e})") from None
+    except RecursionError:
+        raise MetricsFileError(f"{path}: the metrics JSON is nested too deeply") from None
+    if not isinstance(metrics, dict):
+        raise MetricsFileError(f"{path}: a metrics file must hold a JSON object")
+    try:
+        epoch_series(metrics)  # fail now, not after evaluating the model
+    except (ValueError, TypeError) as e:
+        raise MetricsFileError(f"{path}: {e}") from None
+    return metrics
+
+
+def make_plots(
+    model_path: str | os.PathLike[str],
+    metrics_path: str | os.PathLike[str] | None,
+    out_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None = None,
+) -> list[Path]:
+    """Write the PNGs for a trained model into `out_dir` (created if needed); return their paths.
+
+    curves.png is drawn only when `metrics_path` is given. The model runs on the whole test
+    set for the confusion matrix and the misclassified digits. Raises
+    `MissingPlotExtraError` (before any work) without matplotlib, `ModelFileError`,
+    `MNISTNotFoundError`/`IDXError` for the data, and `MetricsFileError`.
+    """
+    require_matplotlib()
+    model, _meta = load_model(model_path)
+    require_mnist_model(model_path, model.sizes)
+    metrics = load_metrics(metrics_path) if metrics_path is not None else None
+    images, labels = load_mnist("test", data_dir)
+    x, y = flatten(normalize(images)), labels.astype(np.int64)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if metrics is not None:
+        written.append(plot_curves(metrics, out / "curves.png"))
+    _accuracy, _per_class, confusion = evaluate(model, x, y)
+    written.append(plot_confusion(confusion, out / "confusion.png"))
+    probs = class_probabilities(model, x)
+    preds = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(preds)), preds]  # the probability of each prediction
+    written.append(plot_misclassified(images, y, preds, confidence, out / "misclassified.png"))
+    first_weight = model[0].weight.data  # (units, 784): one row per first-layer unit
+    written.append(plot_first_layer(first_weight, out / "first_layer.png"))
+    return written

@@ -11,7 +11,9 @@ cli.py imports the modules listed in its COMMANDS and calls `run` on the one cho
 `HelpFormatter` is the formatter every subcommand uses, so `--help` shows all defaults, and
 `add_data_dir` adds the `--data-dir` option the commands that read MNIST share, and
 `apply_threads` caps a thread count (--threads, $TINYGRAD_NUM_THREADS) before the C kernels
-see it.
+see it. The argument types the commands share (`positive_int`) are in arguments.py: no command
+imports another command, and what they share below the command line (running a model,
+training, plotting) lives in the library or in plots.py.
 """
 
 from __future__ import annotations
@@ -119,15 +121,3 @@ def apply_threads_env() -> str | None:
         return f"{THREADS_ENV}={text!r}: the thread count must be >= 1"
     apply_threads(requested, f"{THREADS_ENV}=")
     return None
-
-
-def require_mnist_model(path: str | os.PathLike[str], sizes: list[int]) -> None:
-    """Raise ModelFileError unless a model of `sizes` maps MNIST's 784 pixels to 10 digits
-    (eval and plot count its predictions per digit, which needs exactly 10 outputs)."""
-    from ..serialization import ModelFileError
-
-    if sizes[0] != 784 or sizes[-1] != 10:
-        raise ModelFileError(
-            f"{path}: the model maps {sizes[0]} inputs to {sizes[-1]} outputs; an MNIST "
-            "model maps 784 (28x28 pixels) to 10 (the digits)"
-        )

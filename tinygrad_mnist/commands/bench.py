@@ -70,7 +70,7 @@ from ..plots import MissingPlotExtraError, require_matplotlib
 from ..serialization import check_model_size
 from ..training import check_writable
 from . import HelpFormatter, add_data_dir, usable_threads
-from .train import positive_int
+from .arguments import positive_int
 
 NAME = "bench"
 CONTENDERS = ("c", "numpy", "torch")

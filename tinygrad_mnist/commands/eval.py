@@ -15,11 +15,12 @@ import numpy as np
 
 from .. import backends
 from ..backends import NAMES as BACKENDS
+from ..inference import require_mnist_model
 from ..serialization import ModelFileError, load_model
 from ..training import accuracies, evaluate_with_loss
 from ..utils.data import load_mnist_arrays
-from . import HelpFormatter, add_data_dir, require_mnist_model
-from .train import positive_int
+from . import HelpFormatter, add_data_dir
+from .arguments import positive_int
 
 NAME = "eval"
 

@@ -5,33 +5,21 @@
     misclassified.png  the test digits the model gets wrong most confidently
     first_layer.png    the first layer's weights, one 28x28 image per unit
 
-`make_plots` is also what `train --plot DIR` calls after training. Plotting needs matplotlib
-(the `plot` extra); without it the command says how to install it.
+The pictures are drawn by `plots.make_plots`, which `train --plot DIR` also calls after
+training. Plotting needs matplotlib (the `plot` extra); without it the command says how to
+install it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from .. import plots
-from ..serialization import load_model
-from ..training import default_metrics_path, evaluate
-from ..utils.data import flatten, load_mnist, normalize
-from . import HelpFormatter, add_data_dir, require_mnist_model
-from .predict import class_probabilities
+from ..plots import MetricsFileError, MissingPlotExtraError, make_plots
+from ..training import default_metrics_path
+from . import HelpFormatter, add_data_dir
 
 NAME = "plot"
-
-
-class MetricsFileError(ValueError):
-    """The metrics JSON is missing, unreadable, or lacks the per-epoch records."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -56,64 +44,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def load_metrics(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read the metrics JSON of a training run; `MetricsFileError` naming the file if bad."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            metrics = json.load(f)
-    except FileNotFoundError:
-        raise MetricsFileError(f"{path}: no such metrics file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise MetricsFileError(f"{path}: cannot read it as a metrics JSON file ({e})") from None
-    except RecursionError:
-        raise MetricsFileError(f"{path}: the metrics JSON is nested too deeply") from None
-    if not isinstance(metrics, dict):
-        raise MetricsFileError(f"{path}: a metrics file must hold a JSON object")
-    try:
-        plots.epoch_series(metrics)  # fail now, not after evaluating the model
-    except (ValueError, TypeError) as e:
-        raise MetricsFileError(f"{path}: {e}") from None
-    return metrics
-
-
-def make_plots(
-    model_path: str | os.PathLike[str],
-    metrics_path: str | os.PathLike[str] | None,
-    out_dir: str | os.PathLike[str],
-    data_dir: str | os.PathLike[str] | None = None,
-) -> list[Path]:
-    """Write the PNGs for a trained model into `out_dir` (created if needed); return their paths.
-
-    curves.png is drawn only when `metrics_path` is given. The model runs on the whole test
-    set for the confusion matrix and the misclassified digits. Raises
-    `plots.MissingPlotExtraError` (before any work) without matplotlib, `ModelFileError`,
-    `MNISTNotFoundError`/`IDXError` for the data, and `MetricsFileError`.
-    """
-    plots.require_matplotlib()
-    model, _meta = load_model(model_path)
-    require_mnist_model(model_path, model.sizes)
-    metrics = load_metrics(metrics_path) if metrics_path is not None else None
-    images, labels = load_mnist("test", data_dir)
-    x, y = flatten(normalize(images)), labels.astype(np.int64)
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    if metrics is not None:
-        written.append(plots.plot_curves(metrics, out / "curves.png"))
-    _accuracy, _per_class, confusion = evaluate(model, x, y)
-    written.append(plots.plot_confusion(confusion, out / "confusion.png"))
-    probs = class_probabilities(model, x)
-    preds = probs.argmax(axis=1)
-    confidence = probs[np.arange(len(preds)), preds]  # the probability of each prediction
-    written.append(
-        plots.plot_misclassified(images, y, preds, confidence, out / "misclassified.png")
-    )
-    first_weight = model[0].weight.data  # (units, 784): one row per first-layer unit
-    written.append(plots.plot_first_layer(first_weight, out / "first_layer.png"))
-    return written
-
-
 def run(args: argparse.Namespace) -> int:
     """Draw the plots; 0 when done, 1 without matplotlib, 2 for a bad metrics file.
 
@@ -124,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         metrics = default_metrics_path(args.model)
     try:
         paths = make_plots(args.model, metrics, args.out, args.data_dir)
-    except plots.MissingPlotExtraError as e:
+    except MissingPlotExtraError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except MetricsFileError as e:

@@ -15,25 +15,21 @@ import sys
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
 from ..digit_render import (
     ImageInputError,
     load_digit_image,
     pixels_to_input,
     render_digit,
 )
-from ..nn import MLP
+from ..inference import class_probabilities
 from ..plots import MissingPlotExtraError
 from ..serialization import ModelFileError, load_model
-from ..tensors.tensor import Tensor
 from ..utils.data import load_mnist
 from . import HelpFormatter, add_data_dir
-from .train import positive_int
+from .arguments import positive_int
 
 NAME = "predict"
 INPUT_SIZE = 28 * 28
-# Images per forward pass in class_probabilities: fast, yet small in memory.
-BATCH_SIZE = 1000
 BAR_WIDTH = 20  # characters of a 100% probability bar
 
 
@@ -68,16 +64,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--top", type=positive_int, default=3, metavar="K", help="classes to list")
     return p
-
-
-def class_probabilities(model: MLP, x: np.ndarray, batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """Softmax of the model's logits: x float32 [N, 784] -> probabilities [N, classes]."""
-    out = []
-    with no_grad():  # inference only: recording a graph would just cost memory
-        for start in range(0, len(x), batch_size):
-            logits = model(Tensor(x[start : start + batch_size]))
-            out.append(logits.softmax(-1).data)
-    return np.concatenate(out)
 
 
 def format_top_classes(probs: np.ndarray, k: int = 3, ascii_only: bool = False) -> list[str]:

@@ -22,11 +22,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..inference import require_mnist_model
 from ..plots import MissingPlotExtraError
 from ..serialization import load_model
 from ..utils.data import ENV_VAR, IDXError, MNISTNotFoundError, default_cache_dir, load_mnist
 from ..utils.data.mnist import find_in_dir, mnist_filenames
-from . import HelpFormatter, require_mnist_model
+from . import HelpFormatter
 
 if TYPE_CHECKING:  # imported when serving: the other commands need no web server
     from ..digit_pad.server import RandomDigits

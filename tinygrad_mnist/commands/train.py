@@ -14,11 +14,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from types import ModuleType
 
 from ..backends import NAMES as BACKENDS
 from ..nn.activation import ACTIVATIONS
 from ..nn.init import INITS
+from ..plots import make_plots, require_matplotlib
 from ..training import (
     OPTIMIZERS,
     SCHEDULES,
@@ -28,6 +28,7 @@ from ..training import (
     train,
 )
 from . import THREADS_ENV, HelpFormatter, add_data_dir, apply_threads
+from .arguments import positive_int
 
 NAME = "train"
 
@@ -43,17 +44,6 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
     return sizes
-
-
-def positive_int(text: str) -> int:
-    """An integer >= 1, for counts and sizes."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -230,8 +220,7 @@ def run(args: argparse.Namespace) -> int:
         apply_threads(args.threads, "--threads ")  # capped: libgomp aborts on too many
     config = config_from_args(args)
     if args.plot:
-        plot_module = _plot_module()  # fail before training, not after
-        if plot_module is None:
+        if not _check_plotting():  # fail before training, not after
             return 1
         if Path(args.plot).exists() and not Path(args.plot).is_dir():
             print(f"error: --plot {args.plot} is a file, not a folder", file=sys.stderr)
@@ -251,32 +240,27 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"saved model to {config.output} and metrics to {metrics_path}")
     if args.plot:
-        return _make_plots(plot_module, config, metrics_path, args.plot)
+        return _make_plots(config, metrics_path, args.plot)
     return 0
 
 
-def _plot_module() -> ModuleType | None:
-    """The `plot` command's module, or None after printing why it cannot be used.
+def _check_plotting() -> bool:
+    """True if plots can be drawn; else False, after printing why.
 
     Checked before training, so a missing matplotlib is reported before the minutes of work.
     """
     try:
-        from ..plots import require_matplotlib
-        from . import plot as plot_module
-
         require_matplotlib()
     except ImportError as e:
         print(f"error: --plot: {e}", file=sys.stderr)
-        return None
-    return plot_module
+        return False
+    return True
 
 
-def _make_plots(
-    plot_module: ModuleType, config: TrainConfig, metrics_path: os.PathLike[str] | str, out_dir: str
-) -> int:
+def _make_plots(config: TrainConfig, metrics_path: os.PathLike[str] | str, out_dir: str) -> int:
     """Draw the plots of the run just finished; 1 (after saying why) if that fails."""
     try:
-        paths = plot_module.make_plots(config.output, metrics_path, out_dir, config.data_dir)
+        paths = make_plots(config.output, metrics_path, out_dir, config.data_dir)
     except (ImportError, ValueError, OSError) as e:
         print(f"error: --plot: {e} (the model and metrics were saved)", file=sys.stderr)
         return 1

@@ -1,11 +1,12 @@
 """What the digit pad shows of the model: each hidden layer's activations and the ten class
 probabilities, for one 28x28 digit, computed by the engine (never in the browser).
 
-The probabilities come from `predict`'s own `class_probabilities` (the model's forward pass
-and softmax under no_grad), so the page and `tinygrad-mnist predict` cannot disagree on the
-same pixels. Hidden layer k's activations are the output of the model's first k Linear +
-activation pairs, run as a `Sequential` of the model's own modules with its fusion setting:
-the same ops as inside the full forward pass, stopped early.
+The probabilities come from `inference.class_probabilities` (the model's forward pass and
+softmax under no_grad), the function `tinygrad-mnist predict` calls, so the page and the
+command cannot disagree on the same pixels. Hidden layer k's activations are the output of
+the model's first k Linear + activation pairs, run as a `Sequential` of the model's own
+modules with its fusion setting: the same ops as inside the full forward pass, stopped
+early.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..commands.predict import class_probabilities
 from ..digit_render import pixels_to_input
+from ..inference import class_probabilities
 from ..nn import MLP, Sequential
 from ..tensors.tensor import Tensor
 
