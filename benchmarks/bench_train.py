@@ -83,9 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="layer sizes, comma separated; several models allowed",
     )
     ap.add_argument("--batch", type=int, nargs="+", default=[32, 128, 512])
-    ap.add_argument(
-        "--optimizer", nargs="+", choices=OPTIMIZERS, default=list(OPTIMIZERS)
-    )
+    ap.add_argument("--optimizer", nargs="+", choices=OPTIMIZERS, default=list(OPTIMIZERS))
     ap.add_argument(
         "--threads",
         type=int,
@@ -101,9 +99,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     ap.add_argument("--repeats", type=int, default=5, help="median over this many (>= 5)")
-    ap.add_argument(
-        "--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS)
-    )
+    ap.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     ap.add_argument("--data-dir", default=None, help="directory of the MNIST files")
     ap.add_argument(
         "--time-to-98",
@@ -230,9 +226,7 @@ def print_tables(results: list[dict[str, Any]]) -> None:
     skipped = {n: why for c in configs for n, why in c["skipped"].items()}
     for n, why in skipped.items():
         print(f"skipped {n}: {why}")
-    c_vs_torch = [
-        r for c in configs if (r := ratio(c["results"], "c", "torch")) is not None
-    ]
+    c_vs_torch = [r for c in configs if (r := ratio(c["results"], "c", "torch")) is not None]
     if c_vs_torch:
         met = sum(r >= 2.0 for r in c_vs_torch)
         print(
@@ -305,8 +299,7 @@ def print_time_to_98(results: list[dict[str, Any]]) -> None:
     if not runs:
         return
     print(
-        f"\nTime to 98% test accuracy, default `tinygrad-mnist train` recipe:\n  "
-        f"{train_recipe()}"
+        f"\nTime to 98% test accuracy, default `tinygrad-mnist train` recipe:\n  {train_recipe()}"
     )
     print(
         f"{'framework':<10} {'thr':>3} {'reached':>8} {'seconds':>8} {'epoch':>6} "

@@ -264,5 +264,3 @@ def ratio(results: dict[str, Any], a: str, b: str) -> float | None:
     if ra is None or rb is None:
         return None
     return ra["samples_per_s"] / rb["samples_per_s"]
-
-

@@ -865,7 +865,9 @@ def adam_step_many(
 
 # ---------------------------------------------------------------- profiling hook
 @contextlib.contextmanager
-def kernels_wrapped(wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+def kernels_wrapped(
+    wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]],
+) -> Iterator[None]:
     """Inside the block, every C kernel this module calls goes through wrap(name, kernel).
 
     The hook for profilers (benchmarks/kernel_timing.py times each kernel call with it). For
