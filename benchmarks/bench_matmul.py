@@ -9,8 +9,8 @@ transposed views, so numpy does no copies either. Times are medians of --repeats
 
 When PyTorch is installed its torch.matmul (MKL or oneDNN on x86) is timed too, on the same
 arrays (torch.from_numpy, out=): "C/torch" = torch time / C time. The machine's float32 FMA
-peak of one core is measured first (csrc/fma_peak.c, the ISA in use), and "%pk" = C GFLOP/s
-/ peak.
+peak of one core is measured first (fma_peak.c beside this script, compiled at run time, with
+the ISA in use), and "%pk" = C GFLOP/s / peak ("-" when there is no C compiler to build it).
 
 Run single-threaded for a fair comparison, e.g.
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_matmul.py
@@ -28,11 +28,13 @@ import time
 
 import numpy as np
 
-# after site-packages: an installed tinygrad_mnist wins over this checkout
-sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tinygrad_mnist._kernels import ffi, lib  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # fma_peak.py beside this script, whatever the cwd
+sys.path.append(os.path.dirname(HERE))  # after site-packages: an installed tinygrad_mnist wins
 
-ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}
+from fma_peak import ISA_NAMES, fma_peak, why_no_peak  # noqa: E402
+
+from tinygrad_mnist import backends  # noqa: E402
 
 
 def blas_info() -> list[dict]:
@@ -82,6 +84,8 @@ def bench_shape(m, n, k, ta, tb, dtype, repeats, rng, torch=None):
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
     c = np.empty((m, n), dtype)
+    c_backend = backends.load("c")
+    ffi, lib = c_backend.ffi, c_backend.lib
     ctype = "float *" if dtype == np.float32 else "double *"
     fn = lib.tg_matmul_f32 if dtype == np.float32 else lib.tg_matmul_f64
     pa, pb, pc = (ffi.cast(ctype, ffi.from_buffer(x)) for x in (a, b, c))
@@ -114,6 +118,10 @@ def bench_shape(m, n, k, ta, tb, dtype, repeats, rng, torch=None):
     return min(tc), min(tn), (min(tt) if tt else None), err
 
 
+def _percent(fraction: float | None) -> str:
+    return "   -" if fraction is None else f"{100 * fraction:3.0f}%"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--batch", type=int, nargs="+", default=[32, 128, 512])
@@ -128,6 +136,11 @@ def main() -> None:
     ap.add_argument("--isa", choices=["auto", "generic", "avx2", "avx512", "neon"], default="auto")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = ap.parse_args()
+    try:
+        c_backend = backends.load("c")
+    except backends.BackendUnavailableError as e:
+        sys.exit(f"error: {e}")
+    ffi, lib = c_backend.ffi, c_backend.lib  # the kernels' C API (csrc/kernels.h)
 
     want = {"auto": -1, "generic": 0, "avx2": 1, "avx512": 2, "neon": 3}[args.isa]
     isa = lib.tg_set_isa(want)
@@ -135,12 +148,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     torch = _import_torch()
     info = blas_info()
-    peak = lib.tg_fma_peak_gflops_f32(0.25)  # one core, float32, the ISA in use
+    measured = fma_peak(0.25)  # one core, float32, the ISA in use
+    peak = None if measured is None else measured["gflops"]
     print(f"C path: {ISA_NAMES[isa]}, threads {lib.tg_get_num_threads()}, dtype {args.dtype}")
     print(
-        f"FMA peak, measured now: {peak:.1f} GFLOP/s per core (float32, {ISA_NAMES[isa]}); "
-        f"torch {torch.__version__ + f' x{torch.get_num_threads()}' if torch else 'not installed'}"
-    )
+        ("no FMA peak: " + str(why_no_peak()) if measured is None else
+         f"FMA peak, measured now: {peak:.1f} GFLOP/s per core (float32, {measured['isa']})")
+        + f"; torch {torch.__version__ + f' x{torch.get_num_threads()}' if torch else 'not installed'}"
+    )  # fmt: skip
     blk = ffi.new("int64_t[7]")
     lib.tg_gemm_blocking(blk)
     blocking = dict(zip(("l1d", "l2", "l3", "kc", "mc", "nc", "direct_kc"), list(blk)))
@@ -191,7 +206,7 @@ def main() -> None:
                     c_gflops=flops / tc / 1e9,
                     np_gflops=flops / tn / 1e9,
                     ratio=tn / tc,
-                    fraction_of_peak=flops / tc / 1e9 / peak,
+                    fraction_of_peak=None if peak is None else flops / tc / 1e9 / peak,
                     torch_us=None if tt is None else tt * 1e6,
                     ratio_torch=None if tt is None else tt / tc,
                     rel_err=err,
@@ -201,7 +216,7 @@ def main() -> None:
                 print(
                     f"{name:8} {m:5d} {n:5d} {k:5d} {ta:2d} {tb:2d} {tc * 1e6:8.1f} {tn * 1e6:8.1f} "
                     f"{row['c_gflops']:7.1f} {row['np_gflops']:7.1f} {row['ratio']:6.2f} "
-                    f"{100 * row['fraction_of_peak']:3.0f}% {torch_cols}"
+                    f"{_percent(row['fraction_of_peak'])} {torch_cols}"
                 )
             totals.append(
                 dict(

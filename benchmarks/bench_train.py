@@ -3,8 +3,8 @@ and the matmul-only ceiling; optionally the wall time to 98% MNIST test accuracy
 
 Every (model, batch, optimizer) configuration trains each contender for the same number of
 steps on the same real MNIST batches; contenders take turns repeat by repeat, and the table
-shows medians (see tinygrad_mnist/benchmark.py for the exact rules). Each --threads value
-runs in its own process, with OMP_NUM_THREADS etc. set before numpy and torch load.
+shows medians (see training_speed.py, beside this script, for the exact rules). Each --threads
+value runs in its own process, with OMP_NUM_THREADS etc. set before numpy and torch load.
 
 Columns (samples per second, higher is better):
   c, numpy        our library on that backend, public API (nn.MLP + optim + F.cross_entropy)
@@ -14,16 +14,16 @@ Columns (samples per second, higher is better):
   mm_ceiling      just the step's matmuls by numpy.matmul: the most any step could reach
 Ratios: C/torch (the target is >= 2), C/ceiling, numpy backend / np_by_hand.
 
-Against the machine itself (third table; see tinygrad_mnist/benchmark.py and issue 14):
+Against the machine itself (third table; see training_speed.py):
   MFLOP         training FLOPs per step, the matmuls only: forward 2*B*in*out per layer,
                 backward 4*B*in*out per layer except the first layer's dx (not needed)
-  peak          float32 FMA peak of one core in GFLOP/s, measured by csrc/fma_peak.c right
+  peak          float32 FMA peak of one core in GFLOP/s, measured by fma_peak.c right
                 before the configuration's timed repeats, with the ISA the GEMM uses
   C %pk, torch %pk   FLOPs / (median step time x peak x threads)
   C kern us     time per step inside the C kernels, and
   ovh us        the rest of the step, Python and glue overhead: both medians from a separate
                 pass in which a timing shim wraps every kernel call (its own cost, measured
-                on a do-nothing C function, is subtracted; benchmark.c_kernel_time)
+                on a do-nothing C function, is subtracted; kernel_timing.py)
   calls         C kernel calls per step
 
 For fair numpy/PyTorch numbers run with the OpenBLAS overrides of this machine unset:
@@ -42,10 +42,20 @@ import tempfile
 import time
 from typing import Any
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.append(ROOT)  # after site-packages: an installed tinygrad_mnist wins over this checkout
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # this folder's modules (training_speed, ...), whatever the cwd
+sys.path.append(os.path.dirname(HERE))  # after site-packages: an installed tinygrad_mnist wins
 
-from tinygrad_mnist import benchmark  # noqa: E402
+from time_to_accuracy import time_to_accuracy, train_recipe  # noqa: E402
+from training_contenders import CONTENDERS, OPTIMIZERS, ContenderUnavailable  # noqa: E402
+from training_speed import (  # noqa: E402
+    environment,
+    measure_training,
+    parse_sizes,
+    ratio,
+    set_threads,
+    thread_env,
+)
 
 COLUMNS = [  # (contender, column title)
     ("c", "c"),
@@ -73,9 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="layer sizes, comma separated; several models allowed",
     )
     ap.add_argument("--batch", type=int, nargs="+", default=[32, 128, 512])
-    ap.add_argument(
-        "--optimizer", nargs="+", choices=benchmark.OPTIMIZERS, default=list(benchmark.OPTIMIZERS)
-    )
+    ap.add_argument("--optimizer", nargs="+", choices=OPTIMIZERS, default=list(OPTIMIZERS))
     ap.add_argument(
         "--threads",
         type=int,
@@ -91,9 +99,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     ap.add_argument("--repeats", type=int, default=5, help="median over this many (>= 5)")
-    ap.add_argument(
-        "--contenders", nargs="+", choices=benchmark.CONTENDERS, default=list(benchmark.CONTENDERS)
-    )
+    ap.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     ap.add_argument("--data-dir", default=None, help="directory of the MNIST files")
     ap.add_argument(
         "--time-to-98",
@@ -119,16 +125,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_worker(args: argparse.Namespace) -> None:
     """Measure every configuration at args.worker_threads threads; write JSON to worker_out."""
     threads = args.worker_threads
-    benchmark.set_threads(threads)
-    out: dict[str, Any] = {"threads": threads, "environment": benchmark.environment()}
+    set_threads(threads)
+    out: dict[str, Any] = {"threads": threads, "environment": environment()}
     out["configs"], out["time_to_98"] = [], []
     if not args.only_time_to_98:
         for model in args.model:
             for batch in args.batch:
                 for opt in args.optimizer:
                     t0 = time.perf_counter()
-                    res = benchmark.measure_training(
-                        benchmark.parse_sizes(model),
+                    res = measure_training(
+                        parse_sizes(model),
                         batch,
                         opt,
                         args.contenders,
@@ -147,8 +153,8 @@ def run_worker(args: argparse.Namespace) -> None:
     if args.time_to_98:
         for framework in ("ours", "torch"):
             try:
-                res = benchmark.time_to_accuracy(framework, 0.98, args.data_dir)
-            except benchmark.ContenderUnavailable as e:
+                res = time_to_accuracy(framework, 0.98, args.data_dir)
+            except ContenderUnavailable as e:
                 res = {"framework": framework, "skipped": str(e)}
             res["threads"] = threads
             out["time_to_98"].append(res)
@@ -161,7 +167,7 @@ def run_all(args: argparse.Namespace, argv: list[str]) -> list[dict[str, Any]]:
     """One worker process per thread count; returns their results."""
     results = []
     for threads in args.threads:
-        env = dict(os.environ, **benchmark.thread_env(threads))
+        env = dict(os.environ, **thread_env(threads))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "result.json")
             cmd = [
@@ -203,7 +209,7 @@ def print_tables(results: list[dict[str, Any]]) -> None:
         line = f"{cfg['threads']:>3} {model:<15} {cfg['batch_size']:>5} {cfg['optimizer']:<4} "
         line += "".join(f"{_rate(_cell(c, n, 'samples_per_s')):>11}" for n, _ in COLUMNS)
         for _, a, b in RATIOS:
-            r = benchmark.ratio(c["results"], a, b)
+            r = ratio(c["results"], a, b)
             line += f"{'-' if r is None else f'{r:.2f}x':>9}"
         print(line)
     print("\nOne training step, median latency in ms")
@@ -220,9 +226,7 @@ def print_tables(results: list[dict[str, Any]]) -> None:
     skipped = {n: why for c in configs for n, why in c["skipped"].items()}
     for n, why in skipped.items():
         print(f"skipped {n}: {why}")
-    c_vs_torch = [
-        r for c in configs if (r := benchmark.ratio(c["results"], "c", "torch")) is not None
-    ]
+    c_vs_torch = [r for c in configs if (r := ratio(c["results"], "c", "torch")) is not None]
     if c_vs_torch:
         met = sum(r >= 2.0 for r in c_vs_torch)
         print(
@@ -263,7 +267,8 @@ def print_against_peak(configs: list[dict[str, Any]]) -> None:
 
 
 def print_targets(configs: list[dict[str, Any]]) -> None:
-    """Issue 14's one-thread targets on the rows that were measured: met or not, with the number."""
+    """The one-thread targets (docs/performance.md) on the rows that were measured: met or
+    not, with the number."""
     rows = [c for c in configs if c["config"]["threads"] == 1 and "c" in c["results"]]
     checks = []  # (what, value text, met)
     for c in rows:
@@ -276,13 +281,13 @@ def print_targets(configs: list[dict[str, Any]]) -> None:
         if batch == 128 and "overhead_us" in res["c"]:
             ovh = res["c"]["overhead_us"]
             checks.append((f"overhead <= 40 us, {where}", f"{ovh:.0f} us", ovh <= 40))
-        r = benchmark.ratio(res, "c", "torch")
+        r = ratio(res, "c", "torch")
         if r is not None:
             goal = 2.0 if cfg["model"] == [784, 128, 64, 10] and batch in (32, 128) else 1.2
             checks.append((f"C/torch >= {goal:.1f}x, {where}", f"{r:.2f}x", r >= goal))
     if not rows:
         return
-    print("\nIssue 14 targets (1 thread):")
+    print("\nOne-thread targets (docs/performance.md):")
     if not checks:
         print("  none applies to these rows (batch 128 or 512, or C and torch both measured)")
     for what, value, met in checks:
@@ -294,8 +299,7 @@ def print_time_to_98(results: list[dict[str, Any]]) -> None:
     if not runs:
         return
     print(
-        f"\nTime to 98% test accuracy, default `tinygrad-mnist train` recipe:\n  "
-        f"{benchmark.train_recipe()}"
+        f"\nTime to 98% test accuracy, default `tinygrad-mnist train` recipe:\n  {train_recipe()}"
     )
     print(
         f"{'framework':<10} {'thr':>3} {'reached':>8} {'seconds':>8} {'epoch':>6} "

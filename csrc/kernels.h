@@ -225,10 +225,4 @@ void tg_pow_tensor_backward_f32(int64_t n, const float *a, const float *b, const
 void tg_pow_tensor_backward_f64(int64_t n, const double *a, const double *b, const double *y,
                                 const double *g, double *da, double *db);
 
-/* ===== issue 14: the machine's own FMA peak =================================================
- * fma_peak.c: float32 GFLOP/s of one core running independent FMA chains with the ISA the GEMM
- * uses (tg_get_isa()), the best of blocks of >= 0.5 ms over about `seconds` seconds (at least
- * 3 blocks). The benchmarks divide a training step's FLOPs by it ("fraction of peak"). */
-double tg_fma_peak_gflops_f32(double seconds);
-
 #endif

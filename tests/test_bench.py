@@ -1,5 +1,7 @@
-"""The benchmarks measure what they claim: the `bench` command's JSON schema, the hand-written
-NumPy reference MLP's gradients and updates, and the matmuls counted by the ceiling.
+"""The benchmarks measure what they claim: the `bench` command's JSON schema and its thread
+report; and, from the source tree's benchmarks/ folder, its scripts at a tiny size, the
+hand-written NumPy reference MLP's gradients and updates, the matmuls counted by the ceiling,
+the FMA-peak probe and the kernel-timing shim.
 
 No timing thresholds here: speed is measured by the benchmarks (benchmarks/README.md), never
 by tests, which must pass on any machine under any load.
@@ -19,10 +21,21 @@ import pytest
 from conftest import HAS_PLOT_EXTRA
 
 import tinygrad_mnist as tg
-from tinygrad_mnist import benchmark, nn, optim
+from tinygrad_mnist import nn, optim
 from tinygrad_mnist.nn import functional as F
 
 REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # the benchmarks' modules, as their scripts import them
+
+import fma_peak  # noqa: E402
+import handwritten_mlp  # noqa: E402
+import kernel_timing  # noqa: E402
+import step_matmuls  # noqa: E402
+import training_contenders  # noqa: E402
+import training_speed  # noqa: E402
+
+HAS_C = "c" in tg.backends.available()
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
@@ -46,83 +59,91 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
     out = json.loads(proc.stdout)
 
     assert set(out) == {"config", "training", "skipped", "matmul", "environment"}
-    cfg = out["config"]
-    assert cfg["model"] == [784, 32, 16, 10]
-    assert (cfg["batch_size"], cfg["steps"], cfg["repeats"]) == (16, 3, 1)
-    assert cfg["optimizer"] == "sgd" and cfg["dtype"] == "float32"
-    assert cfg["matmul_flops_per_step"] == benchmark.matmul_flops(
-        benchmark.step_matmul_shapes([784, 32, 16, 10], 16)
-    )
-    # forward 2*B*in*out per layer; backward 4*B*in*out, minus the first layer's dx
-    fwd = 784 * 32 + 32 * 16 + 16 * 10
-    assert cfg["training_flops_per_step"] == 2 * 16 * (3 * fwd - 784 * 32)
+    assert out["config"] == {
+        "model": [784, 32, 16, 10], "activation": "relu", "batch_size": 16,
+        "optimizer": "sgd", "dtype": "float32", "steps": 3, "warmup": 1, "repeats": 1,
+        "threads": 1,
+    }  # fmt: skip
 
     # every contender either ran or says why not
     assert set(out["training"]) | set(out["skipped"]) == {"c", "numpy", "torch"}
     assert "numpy" in out["training"]
-    for name, r in out["training"].items():
-        assert r["samples_per_s"] > 0 and r["step_ms"] > 0, name
-        assert len(r["samples_per_s_repeats"]) == 1
-        if "torch" in out["training"]:
-            assert r["vs_torch"] > 0
-        else:
-            assert r["vs_torch"] is None
     for why in out["skipped"].values():
         assert isinstance(why, str) and why
+    rate = {name: r["samples_per_s"] for name, r in out["training"].items()}
+    for name, r in out["training"].items():
+        assert r["samples_per_s"] > 0 and r["step_ms"] > 0, name
+        assert r["samples_per_s_repeats"] == [r["samples_per_s"]]  # one repeat: its median
+        assert r["vs_numpy"] == pytest.approx(rate[name] / rate["numpy"])
+        if "torch" in rate:
+            assert r["vs_torch"] == pytest.approx(rate[name] / rate["torch"])
+        else:
+            assert r["vs_torch"] is None
+        assert isinstance(r["threads_set_by"], str) and r["threads_set_by"]
 
-    # fraction of the measured FMA peak, in every row that ran
-    peak = cfg["fma_peak_gflops"]
+    # threads: pinned to --threads (1) in-process, and reported as run
+    env = out["environment"]
     if "c" in out["training"]:
-        assert 0.01 < peak < 1e4 and cfg["fma_peak_isa"] == out["environment"]["c_isa"]
-        for name, r in out["training"].items():
-            expect = cfg["training_flops_per_step"] / (r["step_ms"] * 1e-3 * peak * 1e9)
-            assert r["fraction_of_peak"] == pytest.approx(expect), name
-        c = out["training"]["c"]  # time inside the C kernels, and the rest
-        # per step: 3 linear forwards, 3 backwards, cross-entropy and the scaling of its
-        # gradient, and one SGD update for all 6 parameters
-        assert c["kernel_calls_per_step"] == 9
-        assert 0 < c["kernel_us"] < c["instrumented_step_us"] and c["overhead_us"] > 0
-        # the two parts and the shim's cost make up the instrumented step (medians: roughly)
-        parts = (
-            c["kernel_us"] + c["overhead_us"] + c["kernel_calls_per_step"] * c["shim_us_per_call"]
-        )
-        assert parts == pytest.approx(c["instrumented_step_us"], rel=0.3)
-        assert c["shim_us_per_call"] > 0
+        assert out["training"]["c"]["threads"] == 1 == env["c_threads"]
+    if "torch" in out["training"]:
+        assert out["training"]["torch"]["threads"] == 1
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        assert env["thread_pinning"] == "environment variables"
     else:
-        assert peak is None and cfg["fma_peak_isa"] is None
-        assert all(r["fraction_of_peak"] is None for r in out["training"].values())
+        assert env["thread_pinning"] == "threadpoolctl"
+        assert out["training"]["numpy"]["threads"] == 1
+        blas = [b for b in env["blas"] if b["user_api"] == "blas"]
+        assert blas and all(b["num_threads"] == 1 for b in blas)
 
     if "c" in out["training"]:
         rows = out["matmul"]
         names = ["L0 fwd", "L0 dw", "L1 fwd", "L1 dx", "L1 dw", "L2 fwd", "L2 dx", "L2 dw"]
         assert [r["name"] for r in rows] == names
+        assert [(r["M"], r["N"], r["K"]) for r in rows][:2] == [(16, 32, 784), (32, 784, 16)]
         for r in rows:
-            assert r["c_gflops"] > 0 and r["numpy_gflops"] > 0 and r["ratio"] > 0
-            assert r["c_us"] > 0 and r["numpy_us"] > 0
-    assert isinstance(out["environment"]["blas"], list)
-    assert isinstance(out["environment"]["cpu"], str) and out["environment"]["cpu"]
+            assert r["c_gflops"] > 0 and r["numpy_gflops"] > 0
+            assert r["ratio"] == pytest.approx(r["c_gflops"] / r["numpy_gflops"])
+            assert r["c_gflops"] == pytest.approx(2 * r["M"] * r["N"] * r["K"] / r["c_us"] / 1e3)
+    else:
+        assert out["matmul"] == []
+    assert isinstance(env["blas"], list)
+    assert isinstance(env["cpu"], str) and env["cpu"]
     if HAS_PLOT_EXTRA:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_bench_table_prints_every_contender(mnist_dir: Path) -> None:
+def test_bench_table_prints_every_contender_and_its_threads(mnist_dir: Path) -> None:
     args = ["-m", "tinygrad_mnist", "bench", "--steps", "2", "--repeats", "1"]
     args += ["--model", "784,16,10", "--batch-size", "8", "--data-dir", str(mnist_dir)]
     proc = _run(args)
     assert proc.returncode == 0, proc.stderr
     assert "samples/s" in proc.stdout and "ours, NumPy" in proc.stdout
-    assert "% peak" in proc.stdout and "MFLOP" in proc.stdout
-    if "c" in tg.backends.available():
-        assert "FMA peak, measured now" in proc.stdout and "glue overhead" in proc.stdout
+    assert "vs numpy" in proc.stdout and "threads" in proc.stdout and "CPU:" in proc.stdout
+    if HAS_C:
+        assert "tg_set_num_threads" in proc.stdout and "C GFLOP/s" in proc.stdout
 
 
+def test_bench_is_not_in_the_package() -> None:
+    """The benchmark code and the FMA probe live in benchmarks/, not in the installed package."""
+    package = REPO / "tinygrad_mnist"
+    assert not (package / "benchmark.py").exists()
+    assert not (REPO / "csrc" / "fma_peak.c").exists()
+    assert (BENCHMARKS / "fma_peak.c").exists()
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "fma_peak" not in text and "import benchmark" not in text, path
+
+
+# ---------------------------------------------------------------- the benchmarks/ scripts
+@pytest.mark.slow
 def test_bench_train_script_runs_a_tiny_config(mnist_dir: Path, tmp_path: Path) -> None:
     out_path = tmp_path / "train.json"
     args = [str(REPO / "benchmarks" / "bench_train.py"), "--model", "784,16,10", "--batch", "8"]
     args += ["--optimizer", "adam", "--threads", "1", "--steps", "2", "--repeats", "1"]
     contenders = ["numpy", "numpy_by_hand", "matmul_ceiling"]
-    has_c = "c" in tg.backends.available()
-    contenders += ["c"] if has_c else []
+    contenders += ["c"] if HAS_C else []
     args += ["--warmup", "1", "--contenders", *contenders]
     args += ["--data-dir", str(mnist_dir), "--json", str(out_path)]
     proc = _run(args)
@@ -138,22 +159,54 @@ def test_bench_train_script_runs_a_tiny_config(mnist_dir: Path, tmp_path: Path) 
     )
     assert set(config["results"]) == set(contenders)
     assert all(r["samples_per_s"] > 0 for r in config["results"].values())
-    if has_c:
+    if HAS_C:
         assert config["config"]["fma_peak_gflops"] > 0
         c = config["results"]["c"]
         assert c["fraction_of_peak"] > 0 and c["kernel_us"] > 0 and "overhead_us" in c
-        assert "Issue 14 targets" in proc.stdout  # the one-thread targets, met or not
+        assert "One-thread targets" in proc.stdout  # met or not
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_C, reason="bench_matmul.py times the C GEMM")
+def test_bench_matmul_script_runs_a_tiny_config(tmp_path: Path) -> None:
+    out_path = tmp_path / "matmul.json"
+    args = [str(BENCHMARKS / "bench_matmul.py"), "--model", "784,16,10", "--batch", "8"]
+    proc = _run([*args, "--repeats", "1", "--json", str(out_path)])
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(out_path.read_text())
+    # 3 matmuls per layer (the first layer's dx too), every one checked against float64
+    assert [r["op"] for r in out["rows"]] == [
+        "L0 fwd",
+        "L0 dx",
+        "L0 dw",
+        "L1 fwd",
+        "L1 dx",
+        "L1 dw",
+    ]
+    assert all(r["rel_err"] < 1e-5 and r["c_gflops"] > 0 for r in out["rows"])
+    assert out["fma_peak_gflops"] is None or out["fma_peak_gflops"] > 0
+
+
+@pytest.mark.slow
+def test_bench_scalar_script_runs_a_tiny_config(mnist_dir: Path) -> None:
+    args = [str(BENCHMARKS / "bench_scalar.py"), "--data-dir", str(mnist_dir)]
+    proc = _run([*args, "--images", "1", "--repeats", "1", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["rows"]
+    assert rows[0]["engine"] == "tinygrad_mnist.Value"
+    # 784 inputs, 784*16 products and 16 sums, ...: the forward graph of one image is big
+    assert rows[0]["nodes_per_image"] > 784 * 16 and rows[0]["nodes_per_s"] > 0
 
 
 # ---------------------------------------------------------------- the hand-written NumPy MLP
 SIZES = [20, 16, 12, 10]
 
 
-def _models(seed: int = 0) -> tuple[nn.MLP, benchmark.HandwrittenMLP]:
+def _models(seed: int = 0) -> tuple[nn.MLP, handwritten_mlp.HandwrittenMLP]:
     """Our MLP and a hand-written one holding the same weights."""
     ours = nn.MLP(SIZES, activation="relu", seed=seed)
     linears = [ours[i] for i in range(len(ours)) if isinstance(ours[i], nn.Linear)]
-    by_hand = benchmark.HandwrittenMLP(
+    by_hand = handwritten_mlp.HandwrittenMLP(
         [lin.weight.numpy() for lin in linears], [lin.bias.numpy() for lin in linears]
     )
     return ours, by_hand
@@ -182,9 +235,9 @@ def test_handwritten_mlp_gradients_match_autograd(backend_name: str) -> None:
 def test_handwritten_updates_match_our_optimizers(backend_name: str, which: str) -> None:
     ours, by_hand = _models()
     if which == "sgd":
-        opt: optim.Optimizer = optim.SGD(ours.parameters(), **benchmark.SGD_SETTINGS)
+        opt: optim.Optimizer = optim.SGD(ours.parameters(), **training_contenders.SGD_SETTINGS)
     else:
-        opt = optim.Adam(ours.parameters(), **benchmark.ADAM_SETTINGS)
+        opt = optim.Adam(ours.parameters(), **training_contenders.ADAM_SETTINGS)
     for step in range(3):
         x, y = _batch(seed=step)
         opt.zero_grad()
@@ -192,9 +245,9 @@ def test_handwritten_updates_match_our_optimizers(backend_name: str, which: str)
         opt.step()
         by_hand.loss_and_gradients(x, y)
         if which == "sgd":
-            by_hand.sgd_step(**benchmark.SGD_SETTINGS)
+            by_hand.sgd_step(**training_contenders.SGD_SETTINGS)
         else:
-            by_hand.adam_step(**benchmark.ADAM_SETTINGS)
+            by_hand.adam_step(**training_contenders.ADAM_SETTINGS)
     linears = [ours[i] for i in range(len(ours)) if isinstance(ours[i], nn.Linear)]
     for lin, w, b in zip(linears, by_hand.weights, by_hand.biases):
         np.testing.assert_allclose(w, lin.weight.numpy(), rtol=1e-4, atol=1e-6)
@@ -203,7 +256,7 @@ def test_handwritten_updates_match_our_optimizers(backend_name: str, which: str)
 
 # ---------------------------------------------------------------- the matmul-only ceiling
 def test_ceiling_counts_the_matmuls_of_one_step() -> None:
-    shapes = benchmark.step_matmul_shapes([784, 128, 64, 10], 32)
+    shapes = step_matmuls.step_matmul_shapes([784, 128, 64, 10], 32)
     as_tuples = [(s["name"], s["M"], s["N"], s["K"], s["trans_a"], s["trans_b"]) for s in shapes]
     assert as_tuples == [
         ("L0 fwd", 32, 128, 784, 0, 1),  # x (32,784) @ w0 (128,784)^T
@@ -217,7 +270,7 @@ def test_ceiling_counts_the_matmuls_of_one_step() -> None:
     ]
     # 3 per layer minus the first layer's dx; 2 M N K flops each
     fwd = 784 * 128 + 128 * 64 + 64 * 10
-    assert benchmark.matmul_flops(shapes) == 2 * 32 * (3 * fwd - 784 * 128)
+    assert step_matmuls.matmul_flops(shapes) == 2 * 32 * (3 * fwd - 784 * 128)
 
 
 def test_ceiling_shapes_are_the_products_of_a_real_step() -> None:
@@ -225,78 +278,119 @@ def test_ceiling_shapes_are_the_products_of_a_real_step() -> None:
     multiplies in one step: forward, dx for all but the first layer, dw."""
     sizes, batch = [30, 20, 10], 4
     rng = np.random.default_rng(0)
-    for s in benchmark.step_matmul_shapes(sizes, batch):
-        _, _, op_a, op_b, out = benchmark._matmul_operands(s, rng)
+    for s in step_matmuls.step_matmul_shapes(sizes, batch):
+        _, _, op_a, op_b, out = step_matmuls.matmul_operands(s, rng)
         assert op_a.shape == (s["M"], s["K"]) and op_b.shape == (s["K"], s["N"])
         assert out.shape == (s["M"], s["N"])
     batches = [(np.zeros((batch, 30), np.float32), np.zeros(batch, np.int64))]
-    step = benchmark.build_step("matmul_ceiling", sizes, "relu", "sgd", batches)
+    step = training_contenders.build_step("matmul_ceiling", sizes, "relu", "sgd", batches)
     step(0)  # runs
 
 
 # ---------------------------------------------------------------- against the machine's peak
 def test_training_flops_count_forward_and_backward() -> None:
-    # 784-128-64-10 at batch 512: the issue's "about 233 MFLOP"
-    assert benchmark.training_flops([784, 128, 64, 10], 512) == 232_652_800
+    # 784-128-64-10 at batch 512: about 233 MFLOP
+    assert step_matmuls.training_flops([784, 128, 64, 10], 512) == 232_652_800
     # one layer: forward 2*B*in*out and dW 2*B*in*out; no dx for the input
-    assert benchmark.training_flops([5, 3], 4) == 2 * (2 * 4 * 5 * 3)
+    assert step_matmuls.training_flops([5, 3], 4) == 2 * (2 * 4 * 5 * 3)
     # a second layer adds its forward, dW and dx
-    assert benchmark.training_flops([5, 3, 2], 4) == 2 * 2 * 4 * 5 * 3 + 3 * 2 * 4 * 3 * 2
+    assert step_matmuls.training_flops([5, 3, 2], 4) == 2 * 2 * 4 * 5 * 3 + 3 * 2 * 4 * 3 * 2
 
 
 def test_fraction_of_peak_is_flops_over_time_times_peak() -> None:
     # 100 MFLOP in 1 ms is 100 GFLOP/s: half of a 200 GFLOP/s core, a quarter of two
-    assert benchmark.fraction_of_peak(100e6, 1.0, 200.0) == pytest.approx(0.5)
-    assert benchmark.fraction_of_peak(100e6, 1.0, 200.0, threads=2) == pytest.approx(0.25)
+    assert fma_peak.fraction_of_peak(100e6, 1.0, 200.0) == pytest.approx(0.5)
+    assert fma_peak.fraction_of_peak(100e6, 1.0, 200.0, threads=2) == pytest.approx(0.25)
 
 
-@pytest.mark.skipif("c" not in tg.backends.available(), reason="needs the C kernels")
+@pytest.mark.skipif(not HAS_C, reason="needs the C kernels (the peak is of their ISA)")
 def test_fma_peak_is_measured_for_as_long_as_asked() -> None:
     import time
 
     t0 = time.perf_counter()
-    peak = benchmark.fma_peak(0.05)
+    peak = fma_peak.fma_peak(0.05)
     elapsed = time.perf_counter() - t0
-    assert peak is not None
+    if peak is None:  # no C compiler: then it says so in one line
+        why = fma_peak.why_no_peak()
+        assert why and "\n" not in why
+        pytest.skip(why)
     # the loop really ran (a dropped loop would return at once or report an absurd rate) ...
     assert elapsed >= 0.05
     # ... and its rate is one a core can have: 1 GFLOP/s is a slow emulator, 10 TFLOP/s none
     assert 0.01 < peak["gflops"] < 1e4
-    assert peak["isa"] == benchmark.environment()["c_isa"]
+    assert peak["isa"] == training_speed.environment()["c_isa"] == fma_peak.gemm_isa()
 
 
-@pytest.mark.skipif("c" not in tg.backends.available(), reason="needs the C kernels")
+@pytest.mark.skipif(not HAS_C, reason="needs the C kernels (the peak is of their ISA)")
+def test_fma_peak_probe_runs_every_isa_this_cpu_has_and_refuses_the_rest() -> None:
+    """fma_peak.c checks the CPU itself: an ISA it lacks gives -1, never an illegal
+    instruction; seconds = 0 still times a few blocks."""
+    if fma_peak.fma_peak(0.0) is None:
+        pytest.skip(fma_peak.why_no_peak())
+    probe = fma_peak._probe()
+    lib = tg.backends.load("c").lib
+    best = lib.tg_get_isa()
+    try:
+        for code, name in fma_peak.ISA_NAMES.items():
+            has = lib.tg_set_isa(code) == code  # the kernels refuse an ISA the CPU lacks
+            gflops = probe.fma_peak_gflops_f32(name.encode(), 0.0)
+            if has:
+                assert 0.01 < gflops < 1e4, name
+            elif name != "generic":
+                assert gflops == -1, name
+    finally:
+        lib.tg_set_isa(best)
+    assert probe.fma_peak_gflops_f32(b"sse9", 0.0) == -1
+
+
+@pytest.mark.skipif(not HAS_C, reason="needs the C kernels")
 def test_c_kernel_time_counts_every_kernel_call_and_restores_the_kernels() -> None:
     c_backend = tg.backends.load("c")
-    k = c_backend._KERNELS[np.dtype(np.float32)]
-    matmul_before = k.matmul
     a = np.ones((64, 64), np.float32)
+    names: list[str] = []
 
     def step(i: int) -> None:  # two kernel calls, plus some NumPy glue that is not counted
         c_backend.matmul(a, a, False, False)
         c_backend.matmul(a, a, False, True)
         np.ones(1000).sum()
 
-    prof = benchmark.c_kernel_time(step, 0, 5)
+    prof = kernel_timing.c_kernel_time(step, 0, 5)
     assert prof["kernel_calls_per_step"] == 2
     assert 0 < prof["kernel_us"] < prof["instrumented_step_us"]
     assert prof["overhead_us"] > 0  # the NumPy glue and the Python around the calls
     assert prof["shim_us_per_call"] > 0
-    assert k.matmul is matmul_before  # the shim is gone afterwards
+
+    def counting(name: str, fn):  # the public hook: each kernel's C name, and the kernel
+        def wrapper(*args):
+            names.append(name)
+            return fn(*args)
+
+        return wrapper
+
+    with c_backend.kernels_wrapped(counting):
+        step(0)
+    assert names == ["tg_matmul_f32", "tg_matmul_f32"]
+    step(0)  # the hook is gone after the block: nothing more is counted
+    assert len(names) == 2
 
     def failing(i: int) -> None:
         c_backend.matmul(a, a, False, False)
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        benchmark.c_kernel_time(failing, 0, 1)
-    assert k.matmul is matmul_before  # ... also after an error
+        kernel_timing.c_kernel_time(failing, 0, 1)
+    with c_backend.kernels_wrapped(counting):  # ... also after an error: one layer of wrappers
+        step(0)
+    assert len(names) == 4
+    step(0)
+    assert len(names) == 4
+    np.testing.assert_allclose(c_backend.matmul(a, a, False, False), a @ a)
 
 
 def test_ratio_and_parse_sizes() -> None:
     results = {"c": {"samples_per_s": 300.0}, "torch": {"samples_per_s": 100.0}}
-    assert benchmark.ratio(results, "c", "torch") == pytest.approx(3.0)
-    assert benchmark.ratio(results, "c", "tinygrad") is None
-    assert benchmark.parse_sizes("784, 128,10") == [784, 128, 10]
+    assert training_speed.ratio(results, "c", "torch") == pytest.approx(3.0)
+    assert training_speed.ratio(results, "c", "tinygrad") is None
+    assert training_speed.parse_sizes("784, 128,10") == [784, 128, 10]
     with pytest.raises(ValueError):
-        benchmark.parse_sizes("784")
+        training_speed.parse_sizes("784")

@@ -1229,27 +1229,6 @@ static void test_optim_many(void) {
     }
 }
 
-/* ================================================================ FMA peak ================ */
-
-/* tg_fma_peak_gflops_f32 (fma_peak.c) is a measurement, not a formula: the sanity checks are
- * that every ISA path gives a positive, finite rate below anything a core can do (10 TFLOP/s),
- * and that seconds = 0 still times a few blocks. A loop the compiler had dropped would report
- * an absurd rate (or zero) and fail the bounds. */
-static void test_fma_peak(void) {
-    group_t g;
-    group_begin(&g, "fma peak f32");
-    for (int q = 0; q < g_nisa; q++) {
-        tg_set_isa(g_isas[q]);
-        const double gflops = tg_fma_peak_gflops_f32(0.01);
-        check_true(&g, gflops > 0.01 && gflops < 1e4, "isa=%s: %g GFLOP/s",
-                   isa_name(g_isas[q]), gflops);
-    }
-    tg_set_isa(g_best);
-    const double once = tg_fma_peak_gflops_f32(0.0);
-    check_true(&g, once > 0.01 && once < 1e4, "seconds=0: %g GFLOP/s", once);
-    group_end(&g);
-}
-
 /* ================================================================ main ==================== */
 
 int main(void) {
@@ -1281,7 +1260,6 @@ int main(void) {
     test_sgd();
     test_adam();
     test_optim_many();
-    test_fma_peak();
 
     printf("(%.1f s in all)\n", seconds_since(t0));
     printf("%ld passed, %ld failed\n", g_passed, g_failed);

@@ -15,8 +15,10 @@ once (_Kernels) and the common cases avoid extra copies and Python-level work.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -859,3 +861,29 @@ def adam_step_many(
     )  # fmt: skip
     if bad >= 0:
         _overlap_error("adam_step_many", bad, ps, gs, ms, vs)
+
+
+# ---------------------------------------------------------------- profiling hook
+@contextlib.contextmanager
+def kernels_wrapped(
+    wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]],
+) -> Iterator[None]:
+    """Inside the block, every C kernel this module calls goes through wrap(name, kernel).
+
+    The hook for profilers (benchmarks/kernel_timing.py times each kernel call with it). For
+    every kernel, wrap gets its C name ("tg_matmul_f32") and its cffi function, and returns
+    the callable to use instead: same arguments, same result. On leaving the block, also by an
+    exception, the kernels are what they were before. It applies to all threads; a block
+    inside another wraps the outer block's wrappers. Outside a block it costs nothing: the
+    per-dtype tables then hold the cffi functions themselves.
+    """
+    saved = [(k, dict(vars(k))) for k in _KERNELS.values()]
+    try:
+        for k, attrs in saved:
+            for attr, fn in attrs.items():
+                if attr not in ("dtype", "ctype"):
+                    setattr(k, attr, wrap(fn.__name__, fn))
+        yield
+    finally:
+        for k, attrs in saved:
+            vars(k).update(attrs)

@@ -5,10 +5,11 @@
  *
  *     acc[c] = acc[c] + acc[c] * m          (one fused multiply-add per lane: 2 FLOPs)
  *
- * with the instruction set the GEMM uses (tg_get_isa()). An FMA has a latency of about 4 cycles
- * and modern cores issue 2 (sometimes 4) per cycle, so at least 8 (16) chains must be in flight
- * to keep every FMA unit busy: we use more than that where the registers allow (16 zmm of 32
- * for AVX-512, 12 ymm of 16 for AVX2, 24 q of 32 for NEON), leaving room for m.
+ * with the instruction set the GEMM uses (the caller passes its name). An FMA has a latency of
+ * about 4 cycles and modern cores issue 2 (sometimes 4) per cycle, so at least 8 (16) chains
+ * must be in flight to keep every FMA unit busy: we use more than that where the registers
+ * allow (16 zmm of 32 for AVX-512, 12 ymm of 16 for AVX2, 24 q of 32 for NEON), leaving room
+ * for m.
  *
  * m = -2^-20: each step multiplies a chain by 1 - 2^-20, so over the few million steps of a
  * block the values shrink by well under 2^-20 x 10^7 ~ e^-10 and stay normal (no denormal slow
@@ -18,19 +19,30 @@
  *
  * Timing: blocks of `iters` iterations, `iters` doubled until a block lasts >= 0.5 ms, then
  * blocks until `seconds` have passed and at least 3 were timed. The result is the best block:
- * interruptions by other programs (and the clock ramping up) only make a block slower. */
+ * interruptions by other programs (and the clock ramping up) only make a block slower.
+ *
+ * This file is not part of the package: benchmarks/fma_peak.py compiles it on its own when a
+ * benchmark runs (it needs nothing from csrc/). */
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
-#include "gemm/gemm.h"
-#include "kernels.h"
-
-#if TG_GEMM_X86
+/* The same architecture tests as csrc/gemm/gemm.h: x86 paths need GCC or Clang (target
+ * attributes), aarch64 always has NEON. */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FMA_PEAK_X86 1
 #include <immintrin.h>
+#else
+#define FMA_PEAK_X86 0
 #endif
-#if TG_GEMM_NEON
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define FMA_PEAK_NEON 1
 #include <arm_neon.h>
+#else
+#define FMA_PEAK_NEON 0
 #endif
+
+double fma_peak_gflops_f32(const char *isa, double seconds);
 
 static volatile float g_fma_sink; /* the chains' results end here: the loop is never dead */
 
@@ -55,7 +67,7 @@ static int64_t fma_loop_generic(int64_t iters) {
 }
 
 /* ---------------------------------------------------------------- x86: AVX2, AVX-512 ---- */
-#if TG_GEMM_X86
+#if FMA_PEAK_X86
 /* 12 chains of 8 floats: 12 accumulators + m = 13 of the 16 ymm registers. The chains are
  * named variables, written out (an array of vectors may live in memory at -O2). */
 __attribute__((target("avx2,fma"))) static int64_t fma_loop_avx2(int64_t iters) {
@@ -122,7 +134,7 @@ __attribute__((target("avx512f,fma"))) static int64_t fma_loop_avx512(int64_t it
 #endif
 
 /* ---------------------------------------------------------------- aarch64: NEON --------- */
-#if TG_GEMM_NEON
+#if FMA_PEAK_NEON
 /* 24 chains of 4 floats: 24 accumulators + m = 25 of the 32 q registers (cores with four FMA
  * pipes of latency 4 need 16 chains in flight). Named variables, as for AVX2. */
 static int64_t fma_loop_neon(int64_t iters) {
@@ -161,15 +173,36 @@ static int64_t fma_loop_neon(int64_t iters) {
 }
 #endif
 
+enum { ISA_UNSUPPORTED = -1, ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_NEON = 3 };
+
+/* The loop for the ISA called `name` ("generic", "avx2", "avx512", "neon"), or
+ * ISA_UNSUPPORTED when this build or this CPU cannot run it: an AVX-512 loop on a CPU without
+ * AVX-512 would stop the process with an illegal instruction. */
+static int isa_code(const char *name) {
+    if (strcmp(name, "generic") == 0) return ISA_GENERIC;
+#if FMA_PEAK_X86
+    __builtin_cpu_init();
+    if (strcmp(name, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? ISA_AVX2
+                                                                                : ISA_UNSUPPORTED;
+    if (strcmp(name, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f") ? ISA_AVX512 : ISA_UNSUPPORTED;
+#endif
+#if FMA_PEAK_NEON
+    if (strcmp(name, "neon") == 0) return ISA_NEON;
+#endif
+    return ISA_UNSUPPORTED;
+}
+
 /* FLOPs done by `iters` iterations of the loop of `isa`. */
 static int64_t fma_loop(int isa, int64_t iters) {
     switch (isa) {
-#if TG_GEMM_X86
-        case TG_ISA_AVX512: return fma_loop_avx512(iters);
-        case TG_ISA_AVX2: return fma_loop_avx2(iters);
+#if FMA_PEAK_X86
+        case ISA_AVX512: return fma_loop_avx512(iters);
+        case ISA_AVX2: return fma_loop_avx2(iters);
 #endif
-#if TG_GEMM_NEON
-        case TG_ISA_NEON: return fma_loop_neon(iters);
+#if FMA_PEAK_NEON
+        case ISA_NEON: return fma_loop_neon(iters);
 #endif
         default: return fma_loop_generic(iters);
     }
@@ -181,8 +214,11 @@ static double seconds_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-double tg_fma_peak_gflops_f32(double seconds) {
-    const int isa = tg_get_isa();
+/* GFLOP/s of the fastest block of the `isa` loop over about `seconds` (0: just the
+ * calibration and 3 blocks; capped at 60), or -1 when this build or CPU cannot run `isa`. */
+double fma_peak_gflops_f32(const char *isa_name, double seconds) {
+    const int isa = isa_code(isa_name);
+    if (isa == ISA_UNSUPPORTED) return -1;
     if (!(seconds > 0)) seconds = 0; /* NaN or negative: just the calibration */
     if (seconds > 60) seconds = 60;
     double best = 0; /* GFLOP/s of the fastest block */
