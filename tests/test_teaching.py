@@ -51,10 +51,12 @@ def test_activation_codes_are_one_enum_shared_by_c_and_python():
     c_backend = pytest.importorskip("tinygrad_mnist.backends.c_backend")
     from tinygrad_mnist._kernels import lib
 
-    from tinygrad_mnist.backends.numpy_backend import ACTIVATIONS
+    from tinygrad_mnist.backends.interface import ACTIVATIONS
     from tinygrad_mnist.nn import functional as F
+    from tinygrad_mnist.nn.activation import ACTIVATION_LAYERS
 
     assert F.ACTIVATIONS is ACTIVATIONS
+    assert set(ACTIVATION_LAYERS) == set(ACTIVATIONS) - {"none"}
     codes = {name: getattr(lib, f"TG_ACT_{name.upper()}") for name in ACTIVATIONS}
     assert c_backend._ACTIVATION_CODES == codes
     assert sorted(codes.values()) == list(range(len(ACTIVATIONS)))

@@ -30,7 +30,7 @@ import numpy as np
 
 from .atomic_file import write_bytes_atomic
 from .nn import MLP
-from .nn.activation import ACTIVATIONS
+from .nn.activation import ACTIVATION_LAYERS
 from .optim import Optimizer
 
 MODEL_FORMAT = "tinygrad-mnist-model"
@@ -336,9 +336,9 @@ def _build_model(path: PathLike, header: dict[str, Any]) -> MLP:
         raise ModelFileError(
             f"{path}: metadata 'sizes' must be a list of >= 2 positive ints, got {sizes!r}"
         )
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATION_LAYERS:
         raise ModelFileError(
-            f"{path}: metadata 'activation' {activation!r} is not one of {sorted(ACTIVATIONS)}"
+            f"{path}: metadata 'activation' {activation!r} is not one of {sorted(ACTIVATION_LAYERS)}"
         )
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ModelFileError(f"{path}: metadata 'dtype' {dtype!r} is not one of {DTYPES}")

@@ -32,6 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 
+# The activations a fused linear can apply, as the names Python passes: the one list. The C
+# kernels know them as the enum tg_activation of csrc/kernels.h (TG_ACT_NONE, ...), which the C
+# backend looks up by these names when it loads, so a name C lacks fails there at once. The
+# layer classes (nn/activation.py) name theirs in their `fused` attribute.
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "leaky_relu")
+
 PRIMITIVES = (
     "matmul",
     "linear",

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .interface import check_labels
+from .interface import ACTIVATIONS, check_labels
 
 name = "numpy"
-
-# The activations a fused linear can apply: the one list, used by nn.functional and the C
-# backend, whose codes are the enum tg_activation of csrc/kernels.h (TG_ACT_NONE, ...).
-ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "leaky_relu")
 
 
 # ---------------------------------------------------------------- matmul and linear layers

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ..backends import NAMES as BACKENDS
-from ..nn.activation import ACTIVATIONS
+from ..nn.activation import ACTIVATION_LAYERS
 from ..nn.init import INITS
 from ..plots import make_plots, require_matplotlib
 from ..training import (
@@ -67,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     model.add_argument(
         "--activation",
-        choices=sorted(ACTIVATIONS),
+        choices=sorted(ACTIVATION_LAYERS),
         default=d.activation,
         help="nonlinearity after each hidden layer",
     )

@@ -59,4 +59,6 @@ class LogSoftmax(Softmax):
         return x.log_softmax(self.dim)
 
 
-ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU}
+# The layer of each activation a Linear can run fused with, by the name of the fused op's
+# activation (backends/interface.py: ACTIVATIONS): what nn.MLP(activation=...) takes.
+ACTIVATION_LAYERS = {layer.fused: layer for layer in (ReLU, Sigmoid, Tanh, LeakyReLU)}

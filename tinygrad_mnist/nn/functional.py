@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.numpy_backend import ACTIVATIONS  # the one list (C: enum tg_activation)
+from ..backends.interface import ACTIVATIONS  # the one list (C: enum tg_activation)
 from ..dtypes import FLOAT_DTYPES
 from ..ops.linear import FusedLinear
 from ..ops.losses import BCEWithLogits, CrossEntropy

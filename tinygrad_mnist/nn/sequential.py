@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ops.linear import fused_name
 from ..tensors.tensor import Tensor
-from .activation import ACTIVATIONS, LeakyReLU
+from .activation import ACTIVATION_LAYERS, LeakyReLU
 from .fusion import fusion_default
 from .linear import Linear
 from .module import Module
@@ -106,9 +106,9 @@ class MLP(Sequential):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"MLP: need at least an input and an output size, got {sizes}")
-        if activation not in ACTIVATIONS:
+        if activation not in ACTIVATION_LAYERS:
             raise ValueError(
-                f"MLP: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}"
+                f"MLP: unknown activation {activation!r}; choose one of {sorted(ACTIVATION_LAYERS)}"
             )
         self.sizes, self.activation = sizes, activation
         rng = np.random.default_rng(seed)
@@ -118,7 +118,7 @@ class MLP(Sequential):
             act = None if last else activation
             layers.append(Linear(n_in, n_out, init=init, activation=act, rng=rng, dtype=dtype))
             if not last:
-                layers.append(ACTIVATIONS[activation]())
+                layers.append(ACTIVATION_LAYERS[activation]())
         super().__init__(*layers, fuse=fuse)
 
     def extra_repr(self) -> str:

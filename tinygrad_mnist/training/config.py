@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import backends
-from ..nn.activation import ACTIVATIONS
+from ..nn.activation import ACTIVATION_LAYERS
 from ..nn.init import INITS
 from ..serialization import check_model_size
 from .errors import ConfigError
@@ -58,7 +58,7 @@ class TrainConfig:
             check_model_size([784, *self.hidden, NUM_CLASSES], "--hidden: the MLP")
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        _check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        _check_choice("activation", self.activation, tuple(ACTIVATION_LAYERS))
         _check_choice("init", self.init, tuple(INITS))
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
