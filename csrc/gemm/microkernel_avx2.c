@@ -16,7 +16,7 @@
  * 2 FMAs; the rest is the per-tile cost (zeroing, storing C, the dispatch). */
 #include "gemm.h"
 
-#if TG_GEMM_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
+#if TG_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma")))
