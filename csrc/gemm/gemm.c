@@ -24,9 +24,9 @@
  * (K must be long enough for the horizontal sums at the end of each dot to amortize). */
 enum { DOT_NT_MAX_N = 16, DOT_NT_MIN_K = 32 };
 /* ... and, if the ISA's kernel handles any N (kern->dot_nt_small_m), x @ w^T with at most
- * this many rows, on one thread. Zen 3, AVX2, the MLPs' forward products, in CPU time
- * against the direct driver: batch 32 1.4-1.5x faster, batch 128 about even, batch 512
- * 1.05-1.35x slower (each row of w is then re-read from L2 for every 3 rows of x). */
+ * this many rows, on one thread: it beats the direct driver on the MLPs' forward products at
+ * batch 32 and loses from about batch 128 on, where each row of w is re-read from L2 for
+ * every 3 rows of x (docs/performance.md, "Measurements behind the C thresholds"). */
 enum { DOT_NT_MAX_M = 32 };
 
 /* ---------------------------------------------------------------- settings --------------- */
@@ -138,7 +138,7 @@ static void cache_init(void) {
  *       A micro-panel streaming past (mr x KC) and the C tile.   KC = L1 / 2 / (nr * elem)
  *   MC: the packed A block (MC x KC) is re-read for every B micro-panel, from L2, which also
  *       sees the B micro-panels and C tiles stream through: a quarter of L2 (a half was
- *       measured 15% slower on Zen 3's 512 KB L2).                MC = L2 / 4 / (KC * elem)
+ *       measured slower, docs/performance.md).                   MC = L2 / 4 / (KC * elem)
  *   NC: the packed B block (KC x NC) is re-read for every A block: a quarter of L3 (which
  *       is shared with the other cores).                         NC = L3 / 4 / (KC * elem)
  *   DIRECT_KC: the direct driver's K block. Each K block after the first re-reads and
@@ -167,19 +167,17 @@ static blocking_t blocking_for(int mr, int nr, size_t elem) {
 
 /* Which driver? Packing copies M*K + K*N elements so that the microkernel reads memory in
  * order; it pays off on big operands (TLB and cache misses of strided rows) and costs more
- * than it saves on small or thin ones. Measured on the MLP shapes (first on Zen 5 with 1 MB
- * of L2, then on Zen 3 with 512 KB, in CPU time, packed against direct on every shape):
+ * than it saves on small or thin ones. Chosen by measuring both drivers on every MLP shape
+ * (the figures are in docs/performance.md, "Measurements behind the C thresholds"):
  *   - one dimension tiny (N = 10 outputs, K = 10 inputs, M = 10 rows), or M or N below 64
- *     (batch 32: packing B is paid for by too few rows of C, 1.2-1.4x on Zen 3); direct;
+ *     (batch 32: packing B is paid for by too few rows of C); direct;
  *   - transposed A (the dW products) with M and N >= 256, or with A and B not fitting in
  *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
- *     cache line per step of p per row tile, which packing avoids (1.1-1.25x on Zen 3);
- *     packed;
+ *     cache line per step of p per row tile, which packing avoids; packed;
  *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than half of L2:
  *     the direct driver reads B in place, one row of N elements per step of p, so a tile
- *     touches K rows (pages) of B; packed B is read in order (784-512-256-10 at batch 512,
- *     the second layer's dx: 1.5-1.6x on Zen 3; at K = 64 or 128 direct stays as fast);
- *     packed;
+ *     touches K rows (pages) of B; packed B is read in order (at K = 64 or 128 direct stays
+ *     as fast); packed;
  *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
  *     while each B panel sweeps over them). */
 static int use_direct(int64_t M, int64_t N, int64_t K, int transA, int transB, size_t elem) {
