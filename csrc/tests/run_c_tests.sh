@@ -29,7 +29,8 @@ read -r -a EXTRA <<< "${EXTRA_CFLAGS:-}"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-CFLAGS=(-O2 -std=c11 -Wall -Wextra -Werror -ffp-contract=off -Icsrc) # as build_kernels.py
+CFLAGS=(-O2 -std=c11 -Wall -Wextra -Werror -fno-math-errno -fno-trapping-math -ffp-contract=off -Icsrc)
+# (the floating-point flags of build_kernels.py, so that the same code is tested)
 LDFLAGS=(-lm)
 # OpenMP is optional (Apple Clang has no -fopenmp): use it only if a test program links with it.
 printf '#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n' \

@@ -88,6 +88,9 @@ def _flags() -> tuple[list[str], list[str]]:
     # -fno-math-errno: sqrt need not set errno (we never read it), so the optimizer's sqrt
     # loops vectorize; unlike -ffast-math it changes no result. (The expf, logf and powf loops
     # stay scalar calls: GCC vectorizes those only with a vector math library and -ffast-math.)
+    # -fno-trapping-math: we never enable FP traps, so the compiler may compute both sides of
+    # a select; without it `x > 0 ? x : x * s` (leaky_relu) stays a branch, mispredicted on
+    # random signs, instead of a vectorized select. Only FP exception flags can differ.
     # -ffp-contract=off: a * b + c stays two roundings in the loops compiled for AVX2 and
     # AVX-512 (which have FMA), so every ISA path gives the results of the generic one and of
     # NumPy; GCC does this by default under -std=c11, Clang does not. (The GEMM uses FMA
@@ -99,6 +102,7 @@ def _flags() -> tuple[list[str], list[str]]:
         "-Wextra",
         "-fno-strict-aliasing",
         "-fno-math-errno",
+        "-fno-trapping-math",
         "-ffp-contract=off",
     ]
     link_args: list[str] = []
