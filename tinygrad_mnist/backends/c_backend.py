@@ -67,10 +67,9 @@ def set_isa(name: str) -> str:
     code = -1 if name == "auto" else _ISA_CODES.get(name)
     if code is None:
         raise ValueError(f"unknown ISA {name!r}: expected auto or {', '.join(ISA_NAMES.values())}")
-    if code >= 0 and lib.tg_set_isa(code) != code:
+    if lib.tg_set_isa(code) != code and code >= 0:  # refused: nothing changed
         have = ", ".join(available_isas())
         raise ValueError(f"ISA {name!r} is not available on this CPU or build (have: {have})")
-    lib.tg_set_isa(code)
     return previous
 
 
