@@ -3,7 +3,9 @@
  * The wheel must run on any CPU of its architecture, so the library is built for the
  * baseline ISA (SSE2 on x86-64, no -march=native) and the code that wants more carries its
  * own target attribute, compiled in beside the baseline copy and called only after a
- * run-time check (tg_get_isa in kernels.h, isa.c). Every kernel follows one pattern:
+ * run-time check (tg_get_isa in kernels.h, isa.c). Each kernel with ISA copies follows one
+ * pattern (a file with several kernels of one signature shares one loop function that takes
+ * the kernel as an argument, e.g. activation_loop_f32 in activations.c):
  *
  *   TG_INLINE void relu_loop_f32(...) { the plain loop }           the kernel, written once
  *   TG_TARGET_AVX2 static void relu_avx2_f32(...) { relu_loop_f32(...); }     (x86 builds)

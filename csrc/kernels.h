@@ -29,11 +29,14 @@ void tg_matmul_ref_f32(int64_t M, int64_t N, int64_t K, const float *A, int tran
 void tg_matmul_ref_f64(int64_t M, int64_t N, int64_t K, const double *A, int transA,
                        const double *B, int transB, double *C);
 
-/* ===== isa.c: the instruction set of every kernel, chosen at run time ======================
- * Each kernel is compiled once per ISA this build has and picks its copy at every call (the
- * GEMM its microkernels), so one setting governs them all. Generic is portable C (vectorized
- * for the baseline: SSE2 on x86-64, NEON on aarch64); AVX2 (with FMA) and AVX-512 exist in
- * x86-64 builds, NEON in aarch64 builds. The Python side reads these names through cffi:
+/* ===== isa.c: the instruction set of the kernels, chosen at run time =======================
+ * One setting for all kernels: at every call the GEMM (matmul, linear) picks its microkernels
+ * by it, and the elementwise, activation, sum_axis, softmax, cross-entropy, optimizer and
+ * linear loops their copy compiled for it (isa.h). The rest have one copy for every ISA:
+ * sum_all (an ordered sum), argmax/argmin, gather/scatter and pow_tensor (off the training
+ * path, index bookkeeping or libm calls). Generic is portable C (vectorized for the baseline:
+ * SSE2 on x86-64, NEON on aarch64); AVX2 (with FMA) and AVX-512 exist in x86-64 builds, NEON
+ * in aarch64 builds. The Python side reads these names through cffi:
  * this enum is the one list of ISA codes. The default is the best the CPU and the build have,
  * or env TINYGRAD_ISA=generic|avx2|avx512|neon (the names below in lower case; read once).
  * tg_set_isa(isa) switches (isa < 0: back to the best); it refuses an ISA the CPU or the
