@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)  # fma_peak.py beside this script, whatever the cwd
 sys.path.append(os.path.dirname(HERE))  # after site-packages: an installed tinygrad_mnist wins
 
-from fma_peak import ISA_NAMES, fma_peak, why_no_peak  # noqa: E402
+from fma_peak import fma_peak, why_no_peak  # noqa: E402
 
 from tinygrad_mnist import backends  # noqa: E402
 
@@ -133,7 +133,9 @@ def main() -> None:
     )
     ap.add_argument("--repeats", type=int, default=7, help="median over this many (>= 5)")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    ap.add_argument("--isa", choices=["auto", "generic", "avx2", "avx512", "neon"], default="auto")
+    ap.add_argument(
+        "--isa", default="auto", help="auto, or an ISA of c_backend.ISA_NAMES this CPU has"
+    )
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = ap.parse_args()
     try:
@@ -142,15 +144,18 @@ def main() -> None:
         sys.exit(f"error: {e}")
     ffi, lib = c_backend.ffi, c_backend.lib  # the kernels' C API (csrc/kernels.h)
 
-    want = {"auto": -1, "generic": 0, "avx2": 1, "avx512": 2, "neon": 3}[args.isa]
-    isa = lib.tg_set_isa(want)
+    try:
+        c_backend.set_isa(args.isa)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    isa = c_backend.get_isa()
     dtype = np.dtype(args.dtype).type
     rng = np.random.default_rng(0)
     torch = _import_torch()
     info = blas_info()
     measured = fma_peak(0.25)  # one core, float32, the ISA in use
     peak = None if measured is None else measured["gflops"]
-    print(f"C path: {ISA_NAMES[isa]}, threads {lib.tg_get_num_threads()}, dtype {args.dtype}")
+    print(f"C path: {isa}, threads {lib.tg_get_num_threads()}, dtype {args.dtype}")
     print(
         ("no FMA peak: " + str(why_no_peak()) if measured is None else
          f"FMA peak, measured now: {peak:.1f} GFLOP/s per core (float32, {measured['isa']})")
@@ -244,9 +249,7 @@ def main() -> None:
         )
     if args.json:
         with open(args.json, "w") as f:
-            out = dict(
-                isa=ISA_NAMES[isa], fma_peak_gflops=peak, blocking=blocking, blas=info, env=env
-            )
+            out = dict(isa=isa, fma_peak_gflops=peak, blocking=blocking, blas=info, env=env)
             json.dump(dict(out, rows=rows, totals=totals), f, indent=1)
 
 

@@ -10,11 +10,14 @@
  *
  * The switch on `op` sits outside the loops (SWITCH_OP below), so every loop body is one
  * fixed expression that the compiler can vectorise. SWITCH_OP and the *_LOOP macros only
- * stamp out those loop bodies; every kernel below is a plain function grep finds. */
+ * stamp out those loop bodies; every kernel below is a plain function grep finds.
+ *
+ * ISA: binary_loop and unary_loop hold every loop of this file; each is compiled once per ISA
+ * (binary_avx2_f32, ...: see isa.h) and the public kernels pick the copy of tg_get_isa(). */
 #include <math.h>
 
+#include "isa.h"
 #include "kernels.h"
-#include "vectorize.h"
 
 /* Expand LOOP once per op code. Inside LOOP, x is the element of a and y the one of b. */
 #define SWITCH_OP(op, LOOP, T)                                                                  \
@@ -61,100 +64,197 @@
         out[i] = EXPR;                                                                          \
     }
 
+/* The layouts of b, and the one-input maps */
+enum { SAME_SHAPE, ROW, COL, SCALAR };
+enum { NEG, POW, EXP, LOG };
+
 /* ---- float ----------------------------------------------------------------------------------- */
 
-/* out = a OP b, same shape */
-TG_VECTORIZE
-void tg_binary_f32(int op, int64_t n, const float *a, const float *b, float *out) {
-    SWITCH_OP(op, SAME_SHAPE_LOOP, float)
-}
-/* out[i][j] = a[i][j] OP row[j] */
-TG_VECTORIZE
-void tg_binary_row_f32(int op, int64_t M, int64_t N, const float *a, const float *row,
-                       float *out) {
-    SWITCH_OP(op, ROW_LOOP, float)
-}
-/* out[i][j] = a[i][j] OP col[i] */
-TG_VECTORIZE
-void tg_binary_col_f32(int op, int64_t M, int64_t N, const float *a, const float *col,
-                       float *out) {
-    SWITCH_OP(op, COL_LOOP, float)
-}
-/* out[i] = a[i] OP s */
-TG_VECTORIZE
-void tg_binary_scalar_f32(int op, int64_t n, const float *a, float s, float *out) {
-    SWITCH_OP(op, SCALAR_LOOP, float)
-}
-/* out = -a */
-TG_VECTORIZE
-void tg_neg_f32(int64_t n, const float *a, float *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = -a[i];
-}
-/* out = a^p. p == 2 (squared errors) is common enough to skip the libm call. */
-TG_VECTORIZE
-void tg_pow_f32(int64_t n, const float *a, float p, float *out) {
-    if (p == 2) {
-        for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];
-    } else {
-        for (int64_t i = 0; i < n; i++) out[i] = powf(a[i], p);
+/* out = a OP b in `layout`: a, out (M,N); b (M,N), (N,), (M,) or the scalar b[0]. The same
+ * shape and the scalar use n = M * N. */
+TG_INLINE void binary_loop_f32(int layout, int op, int64_t M, int64_t N, const float *a,
+                               const float *b, float *out) {
+    const int64_t n = M * N;
+    const float *row = b, *col = b, s = b[0];
+    switch (layout) {
+        case SAME_SHAPE: SWITCH_OP(op, SAME_SHAPE_LOOP, float) break;
+        case ROW: SWITCH_OP(op, ROW_LOOP, float) break;
+        case COL: SWITCH_OP(op, COL_LOOP, float) break;
+        default: SWITCH_OP(op, SCALAR_LOOP, float) break;
     }
 }
-/* out = e^a */
-TG_VECTORIZE
-void tg_exp_f32(int64_t n, const float *a, float *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = expf(a[i]);
+#if TG_X86
+TG_TARGET_AVX2 static void binary_avx2_f32(int layout, int op, int64_t M, int64_t N, const float *a,
+                                           const float *b, float *out) {
+    binary_loop_f32(layout, op, M, N, a, b, out);
 }
-/* out = ln a  (NaN for a < 0, -inf at 0, as IEEE says) */
-TG_VECTORIZE
-void tg_log_f32(int64_t n, const float *a, float *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = logf(a[i]);
+TG_TARGET_AVX512 static void binary_avx512_f32(int layout, int op, int64_t M, int64_t N,
+                                               const float *a, const float *b, float *out) {
+    binary_loop_f32(layout, op, M, N, a, b, out);
 }
+#endif
+static void binary_f32(int layout, int op, int64_t M, int64_t N, const float *a, const float *b,
+                       float *out) {
+    if (M * N <= 0) return; /* nothing to do, and the scalar b[0] may not exist */
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: binary_avx512_f32(layout, op, M, N, a, b, out); break;
+        case TG_ISA_AVX2: binary_avx2_f32(layout, op, M, N, a, b, out); break;
+#endif
+        default: binary_loop_f32(layout, op, M, N, a, b, out);
+    }
+}
+
+/* out = f(a): -a, a^p, e^a, ln a (NaN for a < 0, -inf at 0, as IEEE says). p == 2 (squared
+ * errors) is common enough to skip the libm call. */
+TG_INLINE void unary_loop_f32(int f, int64_t n, const float *a, float p, float *out) {
+    switch (f) {
+        case NEG:
+            for (int64_t i = 0; i < n; i++) out[i] = -a[i];
+            break;
+        case POW:
+            if (p == 2)
+                for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];
+            else
+                for (int64_t i = 0; i < n; i++) out[i] = powf(a[i], p);
+            break;
+        case EXP:
+            for (int64_t i = 0; i < n; i++) out[i] = expf(a[i]);
+            break;
+        default:
+            for (int64_t i = 0; i < n; i++) out[i] = logf(a[i]);
+    }
+}
+#if TG_X86
+TG_TARGET_AVX2 static void unary_avx2_f32(int f, int64_t n, const float *a, float p, float *out) {
+    unary_loop_f32(f, n, a, p, out);
+}
+TG_TARGET_AVX512 static void unary_avx512_f32(int f, int64_t n, const float *a, float p,
+                                              float *out) {
+    unary_loop_f32(f, n, a, p, out);
+}
+#endif
+static void unary_f32(int f, int64_t n, const float *a, float p, float *out) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: unary_avx512_f32(f, n, a, p, out); break;
+        case TG_ISA_AVX2: unary_avx2_f32(f, n, a, p, out); break;
+#endif
+        default: unary_loop_f32(f, n, a, p, out);
+    }
+}
+
+void tg_binary_f32(int op, int64_t n, const float *a, const float *b, float *out) {
+    binary_f32(SAME_SHAPE, op, 1, n, a, b, out);
+}
+void tg_binary_row_f32(int op, int64_t M, int64_t N, const float *a, const float *row, float *out) {
+    binary_f32(ROW, op, M, N, a, row, out);
+}
+void tg_binary_col_f32(int op, int64_t M, int64_t N, const float *a, const float *col, float *out) {
+    binary_f32(COL, op, M, N, a, col, out);
+}
+void tg_binary_scalar_f32(int op, int64_t n, const float *a, float s, float *out) {
+    binary_f32(SCALAR, op, 1, n, a, &s, out);
+}
+void tg_neg_f32(int64_t n, const float *a, float *out) { unary_f32(NEG, n, a, 0, out); }
+void tg_pow_f32(int64_t n, const float *a, float p, float *out) { unary_f32(POW, n, a, p, out); }
+void tg_exp_f32(int64_t n, const float *a, float *out) { unary_f32(EXP, n, a, 0, out); }
+void tg_log_f32(int64_t n, const float *a, float *out) { unary_f32(LOG, n, a, 0, out); }
 
 /* ---- double ---------------------------------------------------------------------------------- */
 
-/* out = a OP b, same shape */
-TG_VECTORIZE
-void tg_binary_f64(int op, int64_t n, const double *a, const double *b, double *out) {
-    SWITCH_OP(op, SAME_SHAPE_LOOP, double)
-}
-/* out[i][j] = a[i][j] OP row[j] */
-TG_VECTORIZE
-void tg_binary_row_f64(int op, int64_t M, int64_t N, const double *a, const double *row,
-                       double *out) {
-    SWITCH_OP(op, ROW_LOOP, double)
-}
-/* out[i][j] = a[i][j] OP col[i] */
-TG_VECTORIZE
-void tg_binary_col_f64(int op, int64_t M, int64_t N, const double *a, const double *col,
-                       double *out) {
-    SWITCH_OP(op, COL_LOOP, double)
-}
-/* out[i] = a[i] OP s */
-TG_VECTORIZE
-void tg_binary_scalar_f64(int op, int64_t n, const double *a, double s, double *out) {
-    SWITCH_OP(op, SCALAR_LOOP, double)
-}
-/* out = -a */
-TG_VECTORIZE
-void tg_neg_f64(int64_t n, const double *a, double *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = -a[i];
-}
-/* out = a^p. p == 2 (squared errors) is common enough to skip the libm call. */
-TG_VECTORIZE
-void tg_pow_f64(int64_t n, const double *a, double p, double *out) {
-    if (p == 2) {
-        for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];
-    } else {
-        for (int64_t i = 0; i < n; i++) out[i] = pow(a[i], p);
+/* out = a OP b in `layout`: a, out (M,N); b (M,N), (N,), (M,) or the scalar b[0]. The same
+ * shape and the scalar use n = M * N. */
+TG_INLINE void binary_loop_f64(int layout, int op, int64_t M, int64_t N, const double *a,
+                               const double *b, double *out) {
+    const int64_t n = M * N;
+    const double *row = b, *col = b, s = b[0];
+    switch (layout) {
+        case SAME_SHAPE: SWITCH_OP(op, SAME_SHAPE_LOOP, double) break;
+        case ROW: SWITCH_OP(op, ROW_LOOP, double) break;
+        case COL: SWITCH_OP(op, COL_LOOP, double) break;
+        default: SWITCH_OP(op, SCALAR_LOOP, double) break;
     }
 }
-/* out = e^a */
-TG_VECTORIZE
-void tg_exp_f64(int64_t n, const double *a, double *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = exp(a[i]);
+#if TG_X86
+TG_TARGET_AVX2 static void binary_avx2_f64(int layout, int op, int64_t M, int64_t N,
+                                           const double *a, const double *b, double *out) {
+    binary_loop_f64(layout, op, M, N, a, b, out);
 }
-/* out = ln a  (NaN for a < 0, -inf at 0, as IEEE says) */
-TG_VECTORIZE
-void tg_log_f64(int64_t n, const double *a, double *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = log(a[i]);
+TG_TARGET_AVX512 static void binary_avx512_f64(int layout, int op, int64_t M, int64_t N,
+                                               const double *a, const double *b, double *out) {
+    binary_loop_f64(layout, op, M, N, a, b, out);
 }
+#endif
+static void binary_f64(int layout, int op, int64_t M, int64_t N, const double *a, const double *b,
+                       double *out) {
+    if (M * N <= 0) return; /* nothing to do, and the scalar b[0] may not exist */
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: binary_avx512_f64(layout, op, M, N, a, b, out); break;
+        case TG_ISA_AVX2: binary_avx2_f64(layout, op, M, N, a, b, out); break;
+#endif
+        default: binary_loop_f64(layout, op, M, N, a, b, out);
+    }
+}
+
+/* out = f(a): -a, a^p, e^a, ln a (NaN for a < 0, -inf at 0, as IEEE says). p == 2 (squared
+ * errors) is common enough to skip the libm call. */
+TG_INLINE void unary_loop_f64(int f, int64_t n, const double *a, double p, double *out) {
+    switch (f) {
+        case NEG:
+            for (int64_t i = 0; i < n; i++) out[i] = -a[i];
+            break;
+        case POW:
+            if (p == 2)
+                for (int64_t i = 0; i < n; i++) out[i] = a[i] * a[i];
+            else
+                for (int64_t i = 0; i < n; i++) out[i] = pow(a[i], p);
+            break;
+        case EXP:
+            for (int64_t i = 0; i < n; i++) out[i] = exp(a[i]);
+            break;
+        default:
+            for (int64_t i = 0; i < n; i++) out[i] = log(a[i]);
+    }
+}
+#if TG_X86
+TG_TARGET_AVX2 static void unary_avx2_f64(int f, int64_t n, const double *a, double p,
+                                          double *out) {
+    unary_loop_f64(f, n, a, p, out);
+}
+TG_TARGET_AVX512 static void unary_avx512_f64(int f, int64_t n, const double *a, double p,
+                                              double *out) {
+    unary_loop_f64(f, n, a, p, out);
+}
+#endif
+static void unary_f64(int f, int64_t n, const double *a, double p, double *out) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: unary_avx512_f64(f, n, a, p, out); break;
+        case TG_ISA_AVX2: unary_avx2_f64(f, n, a, p, out); break;
+#endif
+        default: unary_loop_f64(f, n, a, p, out);
+    }
+}
+
+void tg_binary_f64(int op, int64_t n, const double *a, const double *b, double *out) {
+    binary_f64(SAME_SHAPE, op, 1, n, a, b, out);
+}
+void tg_binary_row_f64(int op, int64_t M, int64_t N, const double *a, const double *row,
+                       double *out) {
+    binary_f64(ROW, op, M, N, a, row, out);
+}
+void tg_binary_col_f64(int op, int64_t M, int64_t N, const double *a, const double *col,
+                       double *out) {
+    binary_f64(COL, op, M, N, a, col, out);
+}
+void tg_binary_scalar_f64(int op, int64_t n, const double *a, double s, double *out) {
+    binary_f64(SCALAR, op, 1, n, a, &s, out);
+}
+void tg_neg_f64(int64_t n, const double *a, double *out) { unary_f64(NEG, n, a, 0, out); }
+void tg_pow_f64(int64_t n, const double *a, double p, double *out) {
+    unary_f64(POW, n, a, p, out);
+}
+void tg_exp_f64(int64_t n, const double *a, double *out) { unary_f64(EXP, n, a, 0, out); }
+void tg_log_f64(int64_t n, const double *a, double *out) { unary_f64(LOG, n, a, 0, out); }

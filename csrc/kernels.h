@@ -29,15 +29,26 @@ void tg_matmul_ref_f32(int64_t M, int64_t N, int64_t K, const float *A, int tran
 void tg_matmul_ref_f64(int64_t M, int64_t N, int64_t K, const double *A, int transA,
                        const double *B, int transB, double *C);
 
-/* The fast path (csrc/gemm/) picks its instruction set at run time: 0 generic (portable C),
- * 1 AVX2+FMA, 2 AVX-512 (both x86-64 builds only), 3 NEON (aarch64 builds only). The default
- * is the best the CPU and the build have, or env TINYGRAD_ISA=generic|avx2|avx512|neon (read
- * once). tg_set_isa(isa) switches (isa < 0: back to the best); it refuses an ISA the CPU or
- * the build lacks, and returns the ISA in use afterwards.
- * Threads (OpenMP builds only, used on big products): env TINYGRAD_NUM_THREADS, default 1;
- * counts are capped at 256; tg_set_num_threads returns the count in use (1 without OpenMP). */
+/* ===== isa.c: the instruction set of the kernels, chosen at run time =======================
+ * One setting for all kernels: at every call the GEMM (matmul, linear) picks its microkernels
+ * by it, and the elementwise, activation, sum_axis, softmax, cross-entropy, optimizer and
+ * linear loops their copy compiled for it (isa.h). The rest have one copy for every ISA:
+ * sum_all (an ordered sum), argmax/argmin, gather/scatter and pow_tensor (off the training
+ * path, index bookkeeping or libm calls). Generic is portable C (vectorized for the baseline:
+ * SSE2 on x86-64, NEON on aarch64); AVX2 (with FMA) and AVX-512 exist in x86-64 builds, NEON
+ * in aarch64 builds. The Python side reads these names through cffi:
+ * this enum is the one list of ISA codes. The default is the best the CPU and the build have,
+ * or env TINYGRAD_ISA=generic|avx2|avx512|neon (the names below in lower case; read once).
+ * tg_set_isa(isa) switches (isa < 0: back to the best); it refuses an ISA the CPU or the
+ * build lacks, and returns the ISA in use afterwards. */
+enum tg_isa { TG_ISA_GENERIC = 0, TG_ISA_AVX2 = 1, TG_ISA_AVX512 = 2, TG_ISA_NEON = 3 };
 int tg_set_isa(int isa);
 int tg_get_isa(void);
+
+/* ===== gemm.c: threads and cache blocking of the GEMM behind matmul and linear =============
+ * Threads (OpenMP builds only, used on big products): env TINYGRAD_NUM_THREADS, default 1;
+ * counts are capped at 256; tg_set_num_threads returns the count in use (1 without OpenMP).
+ * env TINYGRAD_GEMM_PATH=auto|packed|direct (read once; default auto) forces a driver. */
 int tg_set_num_threads(int n);
 int tg_get_num_threads(void);
 /* The cache blocking the GEMM chose on this machine (csrc/gemm/gemm.c, blocking_for), for
@@ -188,7 +199,7 @@ int64_t tg_adam_step_many_f64(int64_t count, const int64_t *sizes, double *const
                               double lr, double beta1, double beta2, double eps,
                               double weight_decay, int64_t step);
 
-/* ===== issue 12: ops a PyTorch user expects ===============================================
+/* ===== ops a PyTorch user expects: max/min, gather rows, tensor powers =====================
  * minmax.c: max/min along the middle axis of x (outer, n, inner), n >= 1: val, idx (outer,
  * inner) get the value and the first index of the largest (smallest) element, NaN winning.
  * tg_select_dim_backward: dx (outer, n, inner) = g (outer, inner) at idx, 0 elsewhere. */

@@ -14,20 +14,23 @@
  *
  * restrict: the Python wrapper refuses overlapping arrays, so the compiler may vectorize.
  * Hyperparameters arrive as double and are rounded to the parameter type once, so a float
- * parameter is updated with float arithmetic exactly as NumPy does it. */
+ * parameter is updated with float arithmetic exactly as NumPy does it.
+ *
+ * ISA: each step's loop is compiled once per ISA (sgd_step_avx2_f32, ...: see isa.h) and the
+ * public kernels pick the copy of tg_get_isa(). */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "isa.h"
 #include "kernels.h"
-#include "vectorize.h"
 
 /* ---- float ----------------------------------------------------------------------------------- */
 
 /* SGD: g += wd p;  b = mu b + g;  p -= lr (nesterov ? g + mu b : b)   (p -= lr g when mu == 0) */
-TG_VECTORIZE
-void tg_sgd_step_f32(int64_t n, float *restrict p, const float *restrict g, float *restrict buf,
-                     double lr, double momentum, double weight_decay, int nesterov) {
+TG_INLINE void sgd_step_loop_f32(int64_t n, float *restrict p, const float *restrict g,
+                                 float *restrict buf, double lr, double momentum,
+                                 double weight_decay, int nesterov) {
     const float lr_ = (float)lr, mu = (float)momentum, wd = (float)weight_decay;
     for (int64_t i = 0; i < n; i++) {
         float gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];
@@ -39,13 +42,39 @@ void tg_sgd_step_f32(int64_t n, float *restrict p, const float *restrict g, floa
         p[i] -= lr_ * gi;
     }
 }
+#if TG_X86
+TG_TARGET_AVX2 static void sgd_step_avx2_f32(int64_t n, float *restrict p, const float *restrict g,
+                                             float *restrict buf, double lr, double momentum,
+                                             double weight_decay, int nesterov) {
+    sgd_step_loop_f32(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+}
+TG_TARGET_AVX512 static void sgd_step_avx512_f32(int64_t n, float *restrict p,
+                                                 const float *restrict g, float *restrict buf,
+                                                 double lr, double momentum, double weight_decay,
+                                                 int nesterov) {
+    sgd_step_loop_f32(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+}
+#endif
+void tg_sgd_step_f32(int64_t n, float *restrict p, const float *restrict g, float *restrict buf,
+                     double lr, double momentum, double weight_decay, int nesterov) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512:
+            sgd_step_avx512_f32(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+            break;
+        case TG_ISA_AVX2:
+            sgd_step_avx2_f32(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+            break;
+#endif
+        default: sgd_step_loop_f32(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+    }
+}
 
 /* Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  *       p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
-TG_VECTORIZE
-void tg_adam_step_f32(int64_t n, float *restrict p, const float *restrict g, float *restrict m,
-                      float *restrict v, double lr, double beta1, double beta2, double eps,
-                      double weight_decay, int64_t step) {
+TG_INLINE void adam_step_loop_f32(int64_t n, float *restrict p, const float *restrict g,
+                                  float *restrict m, float *restrict v, double lr, double beta1,
+                                  double beta2, double eps, double weight_decay, int64_t step) {
     const float lr_ = (float)lr, b1 = (float)beta1, b2 = (float)beta2, eps_ = (float)eps;
     const float one_minus_b1 = (float)(1 - beta1), one_minus_b2 = (float)(1 - beta2);
     const float wd = (float)weight_decay;
@@ -60,14 +89,43 @@ void tg_adam_step_f32(int64_t n, float *restrict p, const float *restrict g, flo
         p[i] -= lr_ * mhat / (sqrtf(vhat) + eps_);
     }
 }
+#if TG_X86
+TG_TARGET_AVX2 static void adam_step_avx2_f32(int64_t n, float *restrict p, const float *restrict g,
+                                              float *restrict m, float *restrict v, double lr,
+                                              double beta1, double beta2, double eps,
+                                              double weight_decay, int64_t step) {
+    adam_step_loop_f32(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+}
+TG_TARGET_AVX512 static void adam_step_avx512_f32(int64_t n, float *restrict p,
+                                                  const float *restrict g, float *restrict m,
+                                                  float *restrict v, double lr, double beta1,
+                                                  double beta2, double eps, double weight_decay,
+                                                  int64_t step) {
+    adam_step_loop_f32(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+}
+#endif
+void tg_adam_step_f32(int64_t n, float *restrict p, const float *restrict g, float *restrict m,
+                      float *restrict v, double lr, double beta1, double beta2, double eps,
+                      double weight_decay, int64_t step) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512:
+            adam_step_avx512_f32(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+            break;
+        case TG_ISA_AVX2:
+            adam_step_avx2_f32(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+            break;
+#endif
+        default: adam_step_loop_f32(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+    }
+}
 
 /* ---- double ---------------------------------------------------------------------------------- */
 
 /* SGD: g += wd p;  b = mu b + g;  p -= lr (nesterov ? g + mu b : b)   (p -= lr g when mu == 0) */
-TG_VECTORIZE
-void tg_sgd_step_f64(int64_t n, double *restrict p, const double *restrict g,
-                     double *restrict buf, double lr, double momentum, double weight_decay,
-                     int nesterov) {
+TG_INLINE void sgd_step_loop_f64(int64_t n, double *restrict p, const double *restrict g,
+                                 double *restrict buf, double lr, double momentum,
+                                 double weight_decay, int nesterov) {
     const double lr_ = lr, mu = momentum, wd = weight_decay;
     for (int64_t i = 0; i < n; i++) {
         double gi = weight_decay != 0 ? g[i] + wd * p[i] : g[i];
@@ -79,13 +137,40 @@ void tg_sgd_step_f64(int64_t n, double *restrict p, const double *restrict g,
         p[i] -= lr_ * gi;
     }
 }
+#if TG_X86
+TG_TARGET_AVX2 static void sgd_step_avx2_f64(int64_t n, double *restrict p,
+                                             const double *restrict g, double *restrict buf,
+                                             double lr, double momentum, double weight_decay,
+                                             int nesterov) {
+    sgd_step_loop_f64(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+}
+TG_TARGET_AVX512 static void sgd_step_avx512_f64(int64_t n, double *restrict p,
+                                                 const double *restrict g, double *restrict buf,
+                                                 double lr, double momentum, double weight_decay,
+                                                 int nesterov) {
+    sgd_step_loop_f64(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+}
+#endif
+void tg_sgd_step_f64(int64_t n, double *restrict p, const double *restrict g, double *restrict buf,
+                     double lr, double momentum, double weight_decay, int nesterov) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512:
+            sgd_step_avx512_f64(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+            break;
+        case TG_ISA_AVX2:
+            sgd_step_avx2_f64(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+            break;
+#endif
+        default: sgd_step_loop_f64(n, p, g, buf, lr, momentum, weight_decay, nesterov);
+    }
+}
 
 /* Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  *       p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
-TG_VECTORIZE
-void tg_adam_step_f64(int64_t n, double *restrict p, const double *restrict g,
-                      double *restrict m, double *restrict v, double lr, double beta1,
-                      double beta2, double eps, double weight_decay, int64_t step) {
+TG_INLINE void adam_step_loop_f64(int64_t n, double *restrict p, const double *restrict g,
+                                  double *restrict m, double *restrict v, double lr, double beta1,
+                                  double beta2, double eps, double weight_decay, int64_t step) {
     const double lr_ = lr, b1 = beta1, b2 = beta2, eps_ = eps;
     const double one_minus_b1 = 1 - beta1, one_minus_b2 = 1 - beta2;
     const double wd = weight_decay;
@@ -98,6 +183,37 @@ void tg_adam_step_f64(int64_t n, double *restrict p, const double *restrict g,
         v[i] = v[i] * b2 + one_minus_b2 * gi * gi;
         const double mhat = m[i] / c1, vhat = v[i] / c2;
         p[i] -= lr_ * mhat / (sqrt(vhat) + eps_);
+    }
+}
+#if TG_X86
+TG_TARGET_AVX2 static void adam_step_avx2_f64(int64_t n, double *restrict p,
+                                              const double *restrict g, double *restrict m,
+                                              double *restrict v, double lr, double beta1,
+                                              double beta2, double eps, double weight_decay,
+                                              int64_t step) {
+    adam_step_loop_f64(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+}
+TG_TARGET_AVX512 static void adam_step_avx512_f64(int64_t n, double *restrict p,
+                                                  const double *restrict g, double *restrict m,
+                                                  double *restrict v, double lr, double beta1,
+                                                  double beta2, double eps, double weight_decay,
+                                                  int64_t step) {
+    adam_step_loop_f64(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+}
+#endif
+void tg_adam_step_f64(int64_t n, double *restrict p, const double *restrict g, double *restrict m,
+                      double *restrict v, double lr, double beta1, double beta2, double eps,
+                      double weight_decay, int64_t step) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512:
+            adam_step_avx512_f64(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+            break;
+        case TG_ISA_AVX2:
+            adam_step_avx2_f64(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+            break;
+#endif
+        default: adam_step_loop_f64(n, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
     }
 }
 

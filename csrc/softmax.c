@@ -15,22 +15,28 @@
  * -log 3 = -1.0986, since the floats near 1e7 are 1 apart. The float kernels do this
  * arithmetic in double and round once. Row sums accumulate in double: it costs little and
  * keeps float rows of any length accurate.
+ *
+ * ISA: rows_loop (the four softmax kernels) and cross_entropy_loop are compiled once per ISA
+ * (rows_avx2_f32, ...: see isa.h); the public kernels pick the copy of tg_get_isa().
  */
 #include <math.h>
+#include <stddef.h>
 
+#include "isa.h"
 #include "kernels.h"
-#include "vectorize.h"
+
+enum { SOFTMAX, SOFTMAX_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD };
 
 /* ---- float ----------------------------------------------------------------------------------- */
 
-static float row_max_f32(const float *x, int64_t cols) {
+TG_INLINE float row_max_f32(const float *x, int64_t cols) {
     float m = x[0];
     for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;
     return m;
 }
 
 /* e[j] = e^(x[j] - max x) for one row; returns S = sum_j e[j] (in double) and the max in *max */
-static double exp_shifted_row_f32(const float *x, float *e, int64_t cols, float *max) {
+TG_INLINE double exp_shifted_row_f32(const float *x, float *e, int64_t cols, float *max) {
     const float m = row_max_f32(x, cols);
     double s = 0;
     for (int64_t j = 0; j < cols; j++) {
@@ -42,8 +48,7 @@ static double exp_shifted_row_f32(const float *x, float *e, int64_t cols, float 
 }
 
 /* softmax: y_j = e^(x_j - m) / S */
-TG_VECTORIZE
-void tg_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y) {
+TG_INLINE void softmax_loop_f32(int64_t rows, int64_t cols, const float *x, float *y) {
     for (int64_t r = 0; r < rows; r++) {
         float *yr = y + r * cols, m;
         const float inv = (float)(1 / exp_shifted_row_f32(x + r * cols, yr, cols, &m));
@@ -52,9 +57,8 @@ void tg_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y) {
 }
 
 /* softmax backward: dx_j = y_j (dy_j - sum_k dy_k y_k) */
-TG_VECTORIZE
-void tg_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const float *dy,
-                             float *dx) {
+TG_INLINE void softmax_backward_loop_f32(int64_t rows, int64_t cols, const float *y,
+                                         const float *dy, float *dx) {
     for (int64_t r = 0; r < rows; r++) {
         const float *yr = y + r * cols, *dyr = dy + r * cols;
         float *dxr = dx + r * cols;
@@ -66,8 +70,7 @@ void tg_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const f
 }
 
 /* log_softmax: y_j = (x_j - m) - log S, in that order and in double, rounded once. */
-TG_VECTORIZE
-void tg_log_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y) {
+TG_INLINE void log_softmax_loop_f32(int64_t rows, int64_t cols, const float *x, float *y) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
@@ -80,9 +83,8 @@ void tg_log_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y) {
 }
 
 /* log_softmax backward: dx_j = dy_j - e^(y_j) sum_k dy_k */
-TG_VECTORIZE
-void tg_log_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const float *dy,
-                                 float *dx) {
+TG_INLINE void log_softmax_backward_loop_f32(int64_t rows, int64_t cols, const float *y,
+                                             const float *dy, float *dx) {
     for (int64_t r = 0; r < rows; r++) {
         const float *yr = y + r * cols, *dyr = dy + r * cols;
         float *dxr = dx + r * cols;
@@ -98,9 +100,8 @@ void tg_log_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, con
  *   dlogits_r = (softmax(x_r) - onehot(label_r)) / B
  * Returns -1, or the first row whose label is outside [0, C) (checked before any work, since
  * such a label would index out of bounds). B must be > 0. */
-TG_VECTORIZE
-int64_t tg_cross_entropy_f32(int64_t B, int64_t C, const float *logits, const int64_t *labels,
-                             float *loss, float *dlogits) {
+TG_INLINE int64_t cross_entropy_loop_f32(int64_t B, int64_t C, const float *logits,
+                                         const int64_t *labels, float *loss, float *dlogits) {
     for (int64_t r = 0; r < B; r++)
         if (labels[r] < 0 || labels[r] >= C) return r;
     double total = 0;
@@ -118,16 +119,83 @@ int64_t tg_cross_entropy_f32(int64_t B, int64_t C, const float *logits, const in
     return -1;
 }
 
+/* The four kernels above, one per `f`: y = softmax(x), log_softmax(x) (dy unused), or their
+ * backwards from y and dy */
+TG_INLINE void rows_loop_f32(int f, int64_t rows, int64_t cols, const float *x, const float *dy,
+                             float *out) {
+    switch (f) {
+        case SOFTMAX: softmax_loop_f32(rows, cols, x, out); break;
+        case SOFTMAX_BACKWARD: softmax_backward_loop_f32(rows, cols, x, dy, out); break;
+        case LOG_SOFTMAX: log_softmax_loop_f32(rows, cols, x, out); break;
+        default: log_softmax_backward_loop_f32(rows, cols, x, dy, out);
+    }
+}
+#if TG_X86
+TG_TARGET_AVX2 static void rows_avx2_f32(int f, int64_t rows, int64_t cols, const float *x,
+                                         const float *dy, float *out) {
+    rows_loop_f32(f, rows, cols, x, dy, out);
+}
+TG_TARGET_AVX512 static void rows_avx512_f32(int f, int64_t rows, int64_t cols, const float *x,
+                                             const float *dy, float *out) {
+    rows_loop_f32(f, rows, cols, x, dy, out);
+}
+TG_TARGET_AVX2 static int64_t cross_entropy_avx2_f32(int64_t B, int64_t C, const float *logits,
+                                                     const int64_t *labels, float *loss,
+                                                     float *dlogits) {
+    return cross_entropy_loop_f32(B, C, logits, labels, loss, dlogits);
+}
+TG_TARGET_AVX512 static int64_t cross_entropy_avx512_f32(int64_t B, int64_t C, const float *logits,
+                                                         const int64_t *labels, float *loss,
+                                                         float *dlogits) {
+    return cross_entropy_loop_f32(B, C, logits, labels, loss, dlogits);
+}
+#endif
+static void rows_f32(int f, int64_t rows, int64_t cols, const float *x, const float *dy,
+                     float *out) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: rows_avx512_f32(f, rows, cols, x, dy, out); break;
+        case TG_ISA_AVX2: rows_avx2_f32(f, rows, cols, x, dy, out); break;
+#endif
+        default: rows_loop_f32(f, rows, cols, x, dy, out);
+    }
+}
+
+void tg_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y) {
+    rows_f32(SOFTMAX, rows, cols, x, NULL, y);
+}
+void tg_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const float *dy,
+                             float *dx) {
+    rows_f32(SOFTMAX_BACKWARD, rows, cols, y, dy, dx);
+}
+void tg_log_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y) {
+    rows_f32(LOG_SOFTMAX, rows, cols, x, NULL, y);
+}
+void tg_log_softmax_backward_f32(int64_t rows, int64_t cols, const float *y, const float *dy,
+                                 float *dx) {
+    rows_f32(LOG_SOFTMAX_BACKWARD, rows, cols, y, dy, dx);
+}
+int64_t tg_cross_entropy_f32(int64_t B, int64_t C, const float *logits, const int64_t *labels,
+                             float *loss, float *dlogits) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: return cross_entropy_avx512_f32(B, C, logits, labels, loss, dlogits);
+        case TG_ISA_AVX2: return cross_entropy_avx2_f32(B, C, logits, labels, loss, dlogits);
+#endif
+        default: return cross_entropy_loop_f32(B, C, logits, labels, loss, dlogits);
+    }
+}
+
 /* ---- double ---------------------------------------------------------------------------------- */
 
-static double row_max_f64(const double *x, int64_t cols) {
+TG_INLINE double row_max_f64(const double *x, int64_t cols) {
     double m = x[0];
     for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;
     return m;
 }
 
 /* e[j] = e^(x[j] - max x) for one row; returns S = sum_j e[j] and the max in *max */
-static double exp_shifted_row_f64(const double *x, double *e, int64_t cols, double *max) {
+TG_INLINE double exp_shifted_row_f64(const double *x, double *e, int64_t cols, double *max) {
     const double m = row_max_f64(x, cols);
     double s = 0;
     for (int64_t j = 0; j < cols; j++) {
@@ -139,8 +207,7 @@ static double exp_shifted_row_f64(const double *x, double *e, int64_t cols, doub
 }
 
 /* softmax: y_j = e^(x_j - m) / S */
-TG_VECTORIZE
-void tg_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y) {
+TG_INLINE void softmax_loop_f64(int64_t rows, int64_t cols, const double *x, double *y) {
     for (int64_t r = 0; r < rows; r++) {
         double *yr = y + r * cols, m;
         const double inv = 1 / exp_shifted_row_f64(x + r * cols, yr, cols, &m);
@@ -149,9 +216,8 @@ void tg_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y) {
 }
 
 /* softmax backward: dx_j = y_j (dy_j - sum_k dy_k y_k) */
-TG_VECTORIZE
-void tg_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, const double *dy,
-                             double *dx) {
+TG_INLINE void softmax_backward_loop_f64(int64_t rows, int64_t cols, const double *y,
+                                         const double *dy, double *dx) {
     for (int64_t r = 0; r < rows; r++) {
         const double *yr = y + r * cols, *dyr = dy + r * cols;
         double *dxr = dx + r * cols;
@@ -163,8 +229,7 @@ void tg_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, const 
 }
 
 /* log_softmax: y_j = (x_j - m) - log S, in that order. */
-TG_VECTORIZE
-void tg_log_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y) {
+TG_INLINE void log_softmax_loop_f64(int64_t rows, int64_t cols, const double *x, double *y) {
     for (int64_t r = 0; r < rows; r++) {
         const double *xr = x + r * cols;
         double *yr = y + r * cols;
@@ -177,9 +242,8 @@ void tg_log_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y) 
 }
 
 /* log_softmax backward: dx_j = dy_j - e^(y_j) sum_k dy_k */
-TG_VECTORIZE
-void tg_log_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, const double *dy,
-                                 double *dx) {
+TG_INLINE void log_softmax_backward_loop_f64(int64_t rows, int64_t cols, const double *y,
+                                             const double *dy, double *dx) {
     for (int64_t r = 0; r < rows; r++) {
         const double *yr = y + r * cols, *dyr = dy + r * cols;
         double *dxr = dx + r * cols;
@@ -195,9 +259,8 @@ void tg_log_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, co
  *   dlogits_r = (softmax(x_r) - onehot(label_r)) / B
  * Returns -1, or the first row whose label is outside [0, C) (checked before any work, since
  * such a label would index out of bounds). B must be > 0. */
-TG_VECTORIZE
-int64_t tg_cross_entropy_f64(int64_t B, int64_t C, const double *logits, const int64_t *labels,
-                             double *loss, double *dlogits) {
+TG_INLINE int64_t cross_entropy_loop_f64(int64_t B, int64_t C, const double *logits,
+                                         const int64_t *labels, double *loss, double *dlogits) {
     for (int64_t r = 0; r < B; r++)
         if (labels[r] < 0 || labels[r] >= C) return r;
     double total = 0;
@@ -213,4 +276,71 @@ int64_t tg_cross_entropy_f64(int64_t B, int64_t C, const double *logits, const i
     }
     loss[0] = total / B;
     return -1;
+}
+
+/* The four kernels above, one per `f`: y = softmax(x), log_softmax(x) (dy unused), or their
+ * backwards from y and dy */
+TG_INLINE void rows_loop_f64(int f, int64_t rows, int64_t cols, const double *x, const double *dy,
+                             double *out) {
+    switch (f) {
+        case SOFTMAX: softmax_loop_f64(rows, cols, x, out); break;
+        case SOFTMAX_BACKWARD: softmax_backward_loop_f64(rows, cols, x, dy, out); break;
+        case LOG_SOFTMAX: log_softmax_loop_f64(rows, cols, x, out); break;
+        default: log_softmax_backward_loop_f64(rows, cols, x, dy, out);
+    }
+}
+#if TG_X86
+TG_TARGET_AVX2 static void rows_avx2_f64(int f, int64_t rows, int64_t cols, const double *x,
+                                         const double *dy, double *out) {
+    rows_loop_f64(f, rows, cols, x, dy, out);
+}
+TG_TARGET_AVX512 static void rows_avx512_f64(int f, int64_t rows, int64_t cols, const double *x,
+                                             const double *dy, double *out) {
+    rows_loop_f64(f, rows, cols, x, dy, out);
+}
+TG_TARGET_AVX2 static int64_t cross_entropy_avx2_f64(int64_t B, int64_t C, const double *logits,
+                                                     const int64_t *labels, double *loss,
+                                                     double *dlogits) {
+    return cross_entropy_loop_f64(B, C, logits, labels, loss, dlogits);
+}
+TG_TARGET_AVX512 static int64_t cross_entropy_avx512_f64(int64_t B, int64_t C, const double *logits,
+                                                         const int64_t *labels, double *loss,
+                                                         double *dlogits) {
+    return cross_entropy_loop_f64(B, C, logits, labels, loss, dlogits);
+}
+#endif
+static void rows_f64(int f, int64_t rows, int64_t cols, const double *x, const double *dy,
+                     double *out) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: rows_avx512_f64(f, rows, cols, x, dy, out); break;
+        case TG_ISA_AVX2: rows_avx2_f64(f, rows, cols, x, dy, out); break;
+#endif
+        default: rows_loop_f64(f, rows, cols, x, dy, out);
+    }
+}
+
+void tg_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y) {
+    rows_f64(SOFTMAX, rows, cols, x, NULL, y);
+}
+void tg_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, const double *dy,
+                             double *dx) {
+    rows_f64(SOFTMAX_BACKWARD, rows, cols, y, dy, dx);
+}
+void tg_log_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y) {
+    rows_f64(LOG_SOFTMAX, rows, cols, x, NULL, y);
+}
+void tg_log_softmax_backward_f64(int64_t rows, int64_t cols, const double *y, const double *dy,
+                                 double *dx) {
+    rows_f64(LOG_SOFTMAX_BACKWARD, rows, cols, y, dy, dx);
+}
+int64_t tg_cross_entropy_f64(int64_t B, int64_t C, const double *logits, const int64_t *labels,
+                             double *loss, double *dlogits) {
+    switch (tg_get_isa()) {
+#if TG_X86
+        case TG_ISA_AVX512: return cross_entropy_avx512_f64(B, C, logits, labels, loss, dlogits);
+        case TG_ISA_AVX2: return cross_entropy_avx2_f64(B, C, logits, labels, loss, dlogits);
+#endif
+        default: return cross_entropy_loop_f64(B, C, logits, labels, loss, dlogits);
+    }
 }

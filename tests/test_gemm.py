@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from tinygrad_mnist._kernels import ffi, lib
 
-ISA_NAMES = {0: "generic", 1: "avx2", 2: "avx512", 3: "neon"}
+from tinygrad_mnist.backends.c_backend import ISA_NAMES
+
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 CTYPE = {np.float32: "float *", np.float64: "double *"}
 SUFFIX = {np.float32: "f32", np.float64: "f64"}
@@ -184,9 +185,9 @@ def test_set_isa_refuses_unknown_and_restores_best():
     assert 0 in ISAS  # the portable path is always there
 
 
-@pytest.mark.parametrize("name", ["generic", "avx2", "avx512", "neon"])
+@pytest.mark.parametrize("name", list(ISA_NAMES.values()))
 def test_isa_env_variable(name):
-    isa = {"generic": 0, "avx2": 1, "avx512": 2, "neon": 3}[name]
+    isa = {n: code for code, n in ISA_NAMES.items()}[name]
     code = "from tinygrad_mnist._kernels import lib; print(lib.tg_get_isa())"
     # cwd outside the repo: the installed package (or $PYTHONPATH's) is the one imported
     env = dict(os.environ, TINYGRAD_ISA=name)
@@ -195,6 +196,67 @@ def test_isa_env_variable(name):
     )
     want = isa if isa in ISAS else max(ISAS)  # an ISA the CPU lacks is refused
     assert out.stdout.strip() == str(want), out.stderr[-2000:]
+
+
+def _run_with_env(code: str, **env: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter (the variables are read once) with env added."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pythonpath = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), root) if p)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, PYTHONPATH=pythonpath, **env),
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("value", ["AVX2", "avx-512", "Generic", ""])
+def test_misspelled_isa_env_is_reported_once_and_ignored(value):
+    code = "from tinygrad_mnist.backends import c_backend as c; print(c.get_isa())"
+    r = _run_with_env(code, TINYGRAD_ISA=value)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == ISA_NAMES[max(ISAS)]  # the best ISA, as if unset
+    lines = [ln for ln in r.stderr.splitlines() if "TINYGRAD_ISA" in ln]
+    assert len(lines) == 1 and repr(value) in lines[0], r.stderr
+
+
+# A (64,512) @ B (64,512)^T: a shape the automatic choice gives to the direct driver, with
+# K = 512 > the packed driver's K block, so the two drivers round differently (their sums
+# are split differently) and the bits of C show which one ran.
+_DRIVER_CODE = """
+import hashlib, numpy as np
+from tinygrad_mnist.backends import c_backend
+from tinygrad_mnist._kernels import ffi, lib
+rng = np.random.default_rng(0)
+a, b = (rng.standard_normal((64, 512)).astype(np.float32) for _ in range(2))
+c = np.empty((64, 64), np.float32)
+buf = lambda x: ffi.from_buffer("float[]", x)
+lib.tg_matmul_f32(64, 64, 512, buf(a), 0, buf(b), 1, buf(c))
+print(hashlib.sha256(c.tobytes()).hexdigest())
+"""
+
+
+def test_gemm_path_env_accepts_auto_packed_direct_and_reports_anything_else():
+    env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_GEMM_PATH"}
+    runs = {}
+    for value in (None, "auto", "packed", "direct", "Direct", "blis"):
+        r = subprocess.run(
+            [sys.executable, "-c", _DRIVER_CODE],
+            env=env if value is None else dict(env, TINYGRAD_GEMM_PATH=value),
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 0, r.stderr[-2000:]
+        warned = [ln for ln in r.stderr.splitlines() if "TINYGRAD_GEMM_PATH" in ln]
+        assert len(warned) == (value in ("Direct", "blis")), r.stderr
+        runs[value] = r.stdout.strip()
+    assert runs["packed"] != runs[None]  # the drivers can be told apart on this shape
+    assert runs["auto"] == runs[None] == runs["direct"]  # auto is the automatic choice
+    assert runs["Direct"] == runs["blis"] == runs[None]  # unknown values: ignored, automatic
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The C backend against the NumPy reference: every primitive, float32 and float64.
+"""The C backend against the NumPy reference: every primitive, float32 and float64, on every
+ISA path this CPU has (each test runs once per ISA, switched with c_backend.set_isa).
 
 Agreement is measured norm-wise, max|c - ref| <= tol * max|ref|, with tol 1e-5 for float32
 and 1e-12 for float64 (see assert_close). Besides values, the tests check that bad input
@@ -12,10 +13,21 @@ import inspect
 import numpy as np
 import pytest
 
-from tinygrad_mnist.backends import interface, load
+from tinygrad_mnist.backends import c_backend, interface, load
 
 C = load("c")
 NP = load("numpy")
+ISAS = c_backend.available_isas()
+
+
+@pytest.fixture(autouse=True, params=ISAS)
+def isa(request: pytest.FixtureRequest):
+    """Every test of this file runs once per ISA path, then restores the previous one."""
+    previous = c_backend.set_isa(request.param)
+    assert c_backend.get_isa() == request.param
+    yield request.param
+    c_backend.set_isa(previous)
+
 
 DTYPES = [np.float32, np.float64]
 SHAPES = [(1,), (3,), (17,), (129,), (1000,), (17, 129), (1, 1000), (129, 3), (2, 3, 4)]
@@ -563,3 +575,15 @@ def test_optimizer_steps_reject_overlapping_state(dtype):
     with pytest.raises(ValueError, match="overlap"):
         c.adam_step(p, g, m, m, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1)
     np.testing.assert_array_equal(p, 1)  # nothing was changed by a refused call
+
+
+def test_set_isa_names_come_from_the_c_enum_and_bad_names_are_refused():
+    assert c_backend.ISA_NAMES[0] == "generic" and "generic" in ISAS
+    assert set(ISAS) <= set(c_backend.ISA_NAMES.values())
+    before = c_backend.get_isa()
+    with pytest.raises(ValueError, match="unknown ISA 'AVX2'"):
+        c_backend.set_isa("AVX2")
+    for name in set(c_backend.ISA_NAMES.values()) - set(ISAS):  # what this CPU lacks
+        with pytest.raises(ValueError, match="not available"):
+            c_backend.set_isa(name)
+    assert c_backend.get_isa() == before  # a refused switch changes nothing

@@ -100,3 +100,49 @@ def test_concurrent_c_matmuls_are_correct():
     for (a, b), got in zip(pairs, out):
         ref = a.astype(np.float64) @ b
         assert np.max(np.abs(got - ref)) <= 1e-5 * np.max(np.abs(ref))
+
+
+def test_switching_the_isa_while_other_threads_compute_keeps_results_right():
+    """The ISA is one process-wide setting (csrc/isa.c) that every kernel reads at each call:
+    switching it from one thread while others run kernels must give each call a valid path,
+    never a wrong result."""
+    from tinygrad_mnist.backends import c_backend
+
+    c = tg.backends.load("c")
+    isas = c_backend.available_isas()
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((64, 300)).astype(np.float32)
+    w = rng.standard_normal((300, 40)).astype(np.float32)
+    want_relu = np.maximum(x, 0)
+    want_mm = x.astype(np.float64) @ w
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def compute() -> None:
+        for _ in range(200):
+            if not np.array_equal(c.relu(x), want_relu):
+                errors.append("relu")
+            got = c.matmul(x, w)
+            if np.max(np.abs(got - want_mm)) > 1e-5 * np.max(np.abs(want_mm)):
+                errors.append("matmul")
+
+    def switch() -> None:
+        i = 0
+        while not stop.is_set():
+            c_backend.set_isa(isas[i % len(isas)])
+            i += 1
+
+    previous = c_backend.get_isa()
+    workers = [threading.Thread(target=compute) for _ in range(2)]
+    switcher = threading.Thread(target=switch)
+    try:
+        switcher.start()
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+    finally:
+        stop.set()
+        switcher.join()
+        c_backend.set_isa(previous)
+    assert errors == []

@@ -32,7 +32,7 @@
 #include <sys/sysctl.h>
 #include <sys/types.h>
 #endif
-#if TG_GEMM_X86
+#if TG_X86
 #include <cpuid.h>
 #endif
 
@@ -101,7 +101,7 @@ static int64_t cache_from_sysctl(int level) {
  * the type (0 = no more, 1 data, 2 instruction, 3 unified), eax[7:5] the level;
  * size = (ways + 1) * (partitions + 1) * (line size + 1) * (sets + 1). */
 static int64_t cache_from_cpuid(int level) {
-#if TG_GEMM_X86
+#if TG_X86
     unsigned eax, ebx, ecx, edx;
     unsigned leaf = 4;
     if (__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) && eax >= 0x8000001Du &&

@@ -1,5 +1,6 @@
-/* GEMM engine: ISA dispatch, thread count, scratch memory, and the driver (gemm_driver.h)
- * instantiated for float and double. See gemm.h for the overall design. */
+/* GEMM engine: the microkernels of the ISA in use (tg_get_isa, isa.c), thread count, scratch
+ * memory, and the driver (gemm_driver.h) instantiated for float and double. See gemm.h for
+ * the overall design. */
 /* posix_memalign and pthreads are POSIX, not ISO C: ask for them under -std=c11 */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -9,85 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../call_once.h"
 #include "../kernels.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-/* Threads without <threads.h> (macOS and MSVC lack it): the two things we need, a one-time
- * initialisation and a per-thread pointer with a destructor, come from POSIX threads, or
- * from the Win32 API on Windows. */
 #if defined(_WIN32)
-#include <malloc.h>
-#include <windows.h>
-typedef INIT_ONCE tg_once_t;
-#define TG_ONCE_INIT INIT_ONCE_STATIC_INIT
-static BOOL CALLBACK tg_once_trampoline(PINIT_ONCE once, PVOID fn, PVOID *ctx) {
-    (void)once, (void)ctx;
-    ((void (*)(void))fn)();
-    return TRUE;
-}
-static void tg_call_once(tg_once_t *once, void (*fn)(void)) {
-    InitOnceExecuteOnce(once, tg_once_trampoline, (PVOID)fn, NULL);
-}
-#else
-#include <pthread.h>
-typedef pthread_once_t tg_once_t;
-#define TG_ONCE_INIT PTHREAD_ONCE_INIT
-static void tg_call_once(tg_once_t *once, void (*fn)(void)) { pthread_once(once, fn); }
-#endif
-
-/* The settings below are written by tg_set_isa / tg_set_num_threads and read by every call:
- * atomics where the compiler has C11 atomics, plain ints (word-sized, so never torn) else. */
-#if defined(__STDC_NO_ATOMICS__)
-#define TG_ATOMIC volatile
-#else
-#define TG_ATOMIC _Atomic
+#include <malloc.h> /* _aligned_malloc */
 #endif
 
 /* x @ w^T with at most this many outputs goes to the ISA's dot-product kernel, if it has one
  * (K must be long enough for the horizontal sums at the end of each dot to amortize). */
 enum { DOT_NT_MAX_N = 16, DOT_NT_MIN_K = 32 };
 /* ... and, if the ISA's kernel handles any N (kern->dot_nt_small_m), x @ w^T with at most
- * this many rows, on one thread. Zen 3, AVX2, the MLPs' forward products, in CPU time
- * against the direct driver: batch 32 1.4-1.5x faster, batch 128 about even, batch 512
- * 1.05-1.35x slower (each row of w is then re-read from L2 for every 3 rows of x). */
+ * this many rows, on one thread: it beats the direct driver on the MLPs' forward products at
+ * batch 32 and loses from about batch 128 on, where each row of w is re-read from L2 for
+ * every 3 rows of x (docs/performance.md, "Measurements behind the C thresholds"). */
 enum { DOT_NT_MAX_M = 32 };
 
-/* ---------------------------------------------------------------- ISA selection ---------- */
+/* ---------------------------------------------------------------- settings --------------- */
 
-/* Can this CPU run the kernels of `isa`, and does this build have them? */
-static int isa_supported(int isa) {
-    switch (isa) {
-        case TG_ISA_GENERIC: return 1;
-#if TG_GEMM_X86
-        case TG_ISA_AVX2:
-            __builtin_cpu_init();
-            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        case TG_ISA_AVX512:
-            __builtin_cpu_init();
-            return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-                   __builtin_cpu_supports("fma");
-#endif
-#if TG_GEMM_NEON
-        case TG_ISA_NEON: return 1; /* Advanced SIMD is mandatory in AArch64 */
-#endif
-        default: return 0;
-    }
-}
-
-static int best_isa(void) {
-    static const int by_preference[] = {TG_ISA_AVX512, TG_ISA_AVX2, TG_ISA_NEON};
-    for (size_t i = 0; i < sizeof by_preference / sizeof by_preference[0]; i++)
-        if (isa_supported(by_preference[i])) return by_preference[i];
-    return TG_ISA_GENERIC;
-}
-
-static TG_ATOMIC int g_isa = TG_ISA_GENERIC;
 static TG_ATOMIC int g_threads = 1;
-static int g_path = -1; /* TINYGRAD_GEMM_PATH=packed|direct forces a driver (benchmarks) */
+/* TINYGRAD_GEMM_PATH=packed|direct forces a driver (benchmarks, tests): 0 packed, 1 direct,
+ * -1 (auto, the default) the choice of use_direct below */
+static int g_path = -1;
 static tg_once_t g_init_once = TG_ONCE_INIT;
 
 /* A thread count in [1, TG_MAX_THREADS] (1 without OpenMP). libgomp aborts the whole process
@@ -103,22 +50,12 @@ static int clamp_threads(long n) {
 #endif
 }
 
-/* Read TINYGRAD_ISA (generic|avx2|avx512|neon) and TINYGRAD_NUM_THREADS once, at the first
- * call. An ISA the CPU or the build lacks is ignored: the best available one runs. */
+/* Read TINYGRAD_GEMM_PATH and TINYGRAD_NUM_THREADS once, at the first call. A value that is
+ * not understood is ignored (c_backend.py reports a misspelled TINYGRAD_GEMM_PATH). */
 static void init_from_env(void) {
-    int isa = best_isa();
-    const char *s = getenv("TINYGRAD_ISA");
-    if (s) {
-        int want = !strcmp(s, "generic") ? TG_ISA_GENERIC
-                   : !strcmp(s, "avx2")  ? TG_ISA_AVX2
-                   : !strcmp(s, "avx512") ? TG_ISA_AVX512
-                   : !strcmp(s, "neon")   ? TG_ISA_NEON
-                                          : -1;
-        if (want >= 0 && isa_supported(want)) isa = want;
-    }
-    g_isa = isa;
-    s = getenv("TINYGRAD_GEMM_PATH");
-    if (s) g_path = !strcmp(s, "direct");
+    const char *s = getenv("TINYGRAD_GEMM_PATH");
+    if (s && !strcmp(s, "packed")) g_path = 0;
+    if (s && !strcmp(s, "direct")) g_path = 1;
     s = getenv("TINYGRAD_NUM_THREADS");
     if (s) {
         /* strtol, not atoi: "1e9" or a number past INT_MAX must not wrap to a random count. */
@@ -126,18 +63,6 @@ static void init_from_env(void) {
         long n = strtol(s, &end, 10);
         if (end != s && *end == '\0' && n > 0) g_threads = clamp_threads(n);
     }
-}
-
-int tg_get_isa(void) {
-    tg_call_once(&g_init_once, init_from_env);
-    return g_isa;
-}
-
-int tg_set_isa(int isa) {
-    tg_call_once(&g_init_once, init_from_env);
-    if (isa < 0) isa = best_isa();
-    if (isa_supported(isa)) g_isa = isa;
-    return g_isa;
 }
 
 int tg_set_num_threads(int n) {
@@ -160,11 +85,11 @@ static int threads_for(int64_t M, int64_t N, int64_t K) {
 
 static const tg_kernel_f32 *kernel_for_isa_f32(int isa) {
     switch (isa) {
-#if TG_GEMM_X86
+#if TG_X86
         case TG_ISA_AVX512: return &tg_kernel_avx512_f32;
         case TG_ISA_AVX2: return &tg_kernel_avx2_f32;
 #endif
-#if TG_GEMM_NEON
+#if TG_NEON
         case TG_ISA_NEON: return &tg_kernel_neon_f32;
 #endif
         default: return &tg_kernel_generic_f32;
@@ -173,11 +98,11 @@ static const tg_kernel_f32 *kernel_for_isa_f32(int isa) {
 
 static const tg_kernel_f64 *kernel_for_isa_f64(int isa) {
     switch (isa) {
-#if TG_GEMM_X86
+#if TG_X86
         case TG_ISA_AVX512: return &tg_kernel_avx512_f64;
         case TG_ISA_AVX2: return &tg_kernel_avx2_f64;
 #endif
-#if TG_GEMM_NEON
+#if TG_NEON
         case TG_ISA_NEON: return &tg_kernel_neon_f64;
 #endif
         default: return &tg_kernel_generic_f64;
@@ -213,7 +138,7 @@ static void cache_init(void) {
  *       A micro-panel streaming past (mr x KC) and the C tile.   KC = L1 / 2 / (nr * elem)
  *   MC: the packed A block (MC x KC) is re-read for every B micro-panel, from L2, which also
  *       sees the B micro-panels and C tiles stream through: a quarter of L2 (a half was
- *       measured 15% slower on Zen 3's 512 KB L2).                MC = L2 / 4 / (KC * elem)
+ *       measured slower, docs/performance.md).                   MC = L2 / 4 / (KC * elem)
  *   NC: the packed B block (KC x NC) is re-read for every A block: a quarter of L3 (which
  *       is shared with the other cores).                         NC = L3 / 4 / (KC * elem)
  *   DIRECT_KC: the direct driver's K block. Each K block after the first re-reads and
@@ -242,19 +167,17 @@ static blocking_t blocking_for(int mr, int nr, size_t elem) {
 
 /* Which driver? Packing copies M*K + K*N elements so that the microkernel reads memory in
  * order; it pays off on big operands (TLB and cache misses of strided rows) and costs more
- * than it saves on small or thin ones. Measured on the MLP shapes (first on Zen 5 with 1 MB
- * of L2, then on Zen 3 with 512 KB, in CPU time, packed against direct on every shape):
+ * than it saves on small or thin ones. Chosen by measuring both drivers on every MLP shape
+ * (the figures are in docs/performance.md, "Measurements behind the C thresholds"):
  *   - one dimension tiny (N = 10 outputs, K = 10 inputs, M = 10 rows), or M or N below 64
- *     (batch 32: packing B is paid for by too few rows of C, 1.2-1.4x on Zen 3); direct;
+ *     (batch 32: packing B is paid for by too few rows of C); direct;
  *   - transposed A (the dW products) with M and N >= 256, or with A and B not fitting in
  *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
- *     cache line per step of p per row tile, which packing avoids (1.1-1.25x on Zen 3);
- *     packed;
+ *     cache line per step of p per row tile, which packing avoids; packed;
  *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than half of L2:
  *     the direct driver reads B in place, one row of N elements per step of p, so a tile
- *     touches K rows (pages) of B; packed B is read in order (784-512-256-10 at batch 512,
- *     the second layer's dx: 1.5-1.6x on Zen 3; at K = 64 or 128 direct stays as fast);
- *     packed;
+ *     touches K rows (pages) of B; packed B is read in order (at K = 64 or 128 direct stays
+ *     as fast); packed;
  *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
  *     while each B panel sweeps over them). */
 static int use_direct(int64_t M, int64_t N, int64_t K, int transA, int transB, size_t elem) {

@@ -21,30 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TG_ISA_GENERIC = 0, TG_ISA_AVX2 = 1, TG_ISA_AVX512 = 2, TG_ISA_NEON = 3 };
+#include "../isa.h"     /* TG_X86, TG_NEON: which hand-written microkernels this build has */
+#include "../kernels.h" /* enum tg_isa */
 
-/* Which hand-written microkernels this build has. Each needs its ISA's intrinsics header,
- * which exists only when compiling for that CPU: the x86 kernels also need GCC/Clang's
- * target attribute (they are compiled for AVX2/AVX-512 without -march, and only called after
- * a run-time CPU check). Any other build (MSVC, RISC-V, ...) has the generic kernel only. */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define TG_GEMM_X86 1
-#else
-#define TG_GEMM_X86 0
-#endif
-#if defined(__aarch64__) || defined(_M_ARM64)
-#define TG_GEMM_NEON 1
-#else
-#define TG_GEMM_NEON 0
-#endif
-
+/* A microkernel, with the contract above. */
 typedef void (*tg_ukr_f32)(int64_t k, const float *a, int64_t rsa, int64_t csa, const float *b,
                            int64_t ldb, float *c, int64_t ldc, int m, int n, int beta);
 typedef void (*tg_ukr_f64)(int64_t k, const double *a, int64_t rsa, int64_t csa,
                            const double *b, int64_t ldb, double *c, int64_t ldc, int m, int n,
                            int beta);
 
-/* One ISA's microkernel and its tile size. */
 /* Packing a transposed B (stored (N,K)) into k-major panels is a transpose, and done element
  * by element it costs more than the arithmetic on thin products; an ISA may supply a SIMD
  * version (NULL: the driver's scalar loop). Contract, for j < nr and p < kc:
@@ -91,11 +77,11 @@ typedef struct {
  * microkernel_neon.c (aarch64) */
 extern const tg_kernel_f32 tg_kernel_generic_f32;
 extern const tg_kernel_f64 tg_kernel_generic_f64;
-#if TG_GEMM_X86
+#if TG_X86
 extern const tg_kernel_f32 tg_kernel_avx512_f32, tg_kernel_avx2_f32;
 extern const tg_kernel_f64 tg_kernel_avx512_f64, tg_kernel_avx2_f64;
 #endif
-#if TG_GEMM_NEON
+#if TG_NEON
 extern const tg_kernel_f32 tg_kernel_neon_f32;
 extern const tg_kernel_f64 tg_kernel_neon_f64;
 #endif

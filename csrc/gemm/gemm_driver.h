@@ -84,7 +84,8 @@ static void FN(pack_b)(const T *B, int transB, int64_t N, int64_t K, int64_t p0,
  *   bp[jr*kc + (p-pc)*nr + j] = B[p][jc+jr+j]      (zero for j >= nc - jr).
  * Reading B along its rows touches one page at a time; pack_b's panel-by-panel order reads
  * kc rows N elements apart for every panel (kc = 256 rows of 784 floats: 200 pages, three
- * times the L1 TLB): the first layer's dW at batch 512 got 1.1x faster with this on Zen 3. */
+ * times the L1 TLB): measurably faster on the first layer's dW at batch 512
+ * (docs/performance.md). */
 static void FN(pack_b_by_rows)(const T *B, int64_t N, int64_t p0, int64_t np, int64_t pc,
                                int64_t kc, int64_t jc, int64_t nc, int nr,
                                const FN(tg_kernel) * kern, T *bp) {
@@ -181,8 +182,8 @@ static int FN(gemm_direct)(const FN(tg_kernel) * kern, int64_t M, int64_t N, int
     const int64_t rsa = transA ? 1 : K, csa = transA ? M : 1;
     const int64_t ntj = (N + nr - 1) / nr;
     /* Only a transposed B is packed (it must be). Packing a plain B too (by rows, to avoid a
-     * TLB miss per row of each panel) was tried: 1.17x faster on the wide model's first dx
-     * at batch 512, 1.1-1.3x slower at batch 32 and 128 (Zen 3): not done. */
+     * TLB miss per row of each panel) was tried: faster on the wide model's first dx at
+     * batch 512, slower at batch 32 and 128 (docs/performance.md): not done. */
     T *bp = NULL;
     if (transB) {
         bp = tg_scratch(0, (size_t)(K * ntj * nr * sizeof(T)));

@@ -11,12 +11,12 @@
  * accumulators cover that, with 8 loads (2 of B, 6 broadcasts) per 12 FMAs, inside the 2-3
  * loads per cycle these cores can do. 8 x 8 (8 accumulators, 9 loads per 8 FMAs) would be
  * latency-bound on a 5-cycle FMA and load-bound everywhere; 4 x 24 (12 accumulators, 7
- * loads) fits the 16 registers too but pads 784 or 10 columns worse. Measured on Zen 3
- * (tile in L1, k = 256): 87 GF/s of the 91-95 GF/s FMA peak, i.e. 1.05-1.1 cycles per
- * 2 FMAs; the rest is the per-tile cost (zeroing, storing C, the dispatch). */
+ * loads) fits the 16 registers too but pads 784 or 10 columns worse. With the tile in L1
+ * it runs within about 10% of the FMA peak (docs/performance.md); the rest is the per-tile
+ * cost (zeroing, storing C, the dispatch). */
 #include "gemm.h"
 
-#if TG_GEMM_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
+#if TG_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -293,7 +293,7 @@ INLINE AVX2 void dot_tile_avx2_f32(const int m, const int n, int64_t k, const fl
 /* Tile 3 x 4 for a small batch against a wide w (x @ w^T at batch 32, N = 128 .. 512): 12
  * accumulators, 3 rows of A and one row of B at a time in registers (16 ymm), 7 loads per
  * 12 FMAs. The broadcast kernel would first have to repack w^T (a transpose of all of w,
- * 140 us for 512 x 784 on Zen 3, against 300 us of arithmetic at batch 32); here w is read
+ * about half as long as the arithmetic at batch 32: docs/performance.md); here w is read
  * in place. The four rows of w stay in L1 while the rows of x (in L2) sweep past them. The
  * 12 sums of lanes: per row, hadd(c0, c1), hadd(c2, c3), then hadd of the two leaves
  * [s0 s1 s2 s3] in each 128-bit half; adding the halves finishes. */

@@ -14,7 +14,7 @@
  * __builtin_cpu_supports("avx512f") etc. */
 #include "gemm.h"
 
-#if TG_GEMM_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
+#if TG_X86 /* the whole file: x86 intrinsics exist only in x86 builds */
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))

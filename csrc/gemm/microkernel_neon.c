@@ -17,7 +17,7 @@
  * load ever reads past the end of an unpacked operand. */
 #include "gemm.h"
 
-#if TG_GEMM_NEON
+#if TG_NEON
 #include <arm_neon.h>
 
 enum { KB = 128 }; /* p values per padded chunk of an edge tile: 4 KB of stack per operand */

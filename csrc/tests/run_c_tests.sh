@@ -14,8 +14,9 @@
 #                     under an emulator CI runs "auto packed" (auto already takes the direct
 #                     driver on the small and thin shapes)
 #
-# The GEMM reads TINYGRAD_GEMM_PATH (packed|direct) once, at its first call, so the program
-# runs three times: with the automatic choice, then forcing each driver. Exit status: 0 if all
+# The GEMM reads TINYGRAD_GEMM_PATH (auto|packed|direct) once, at its first call, so the
+# program runs three times: with the automatic choice, then forcing each driver. Each run tests
+# every kernel on every ISA path the CPU has (generic, avx2, avx512 / generic, neon). Exit status: 0 if all
 # three runs pass. Each run ends with the line "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +29,8 @@ read -r -a EXTRA <<< "${EXTRA_CFLAGS:-}"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-CFLAGS=(-O2 -std=c11 -Wall -Wextra -Werror -Icsrc)
+CFLAGS=(-O2 -std=c11 -Wall -Wextra -Werror -fno-math-errno -fno-trapping-math -ffp-contract=off -Icsrc)
+# (the floating-point flags of build_kernels.py, so that the same code is tested)
 LDFLAGS=(-lm)
 # OpenMP is optional (Apple Clang has no -fopenmp): use it only if a test program links with it.
 printf '#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n' \

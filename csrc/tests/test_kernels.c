@@ -15,9 +15,10 @@
  * (inf, NaN) must match exactly. Every output buffer starts as NaN, so an element the kernel
  * forgets to write shows, and is followed by guard elements that must stay untouched.
  *
- * The GEMM is tested on odd shapes, every transpose combination, and every ISA path this CPU
- * has (tg_set_isa: generic, AVX2, AVX-512, NEON). Which driver runs (packed or direct) is read
- * once from TINYGRAD_GEMM_PATH, so csrc/tests/run_c_tests.sh runs this program three times.
+ * Every kernel is tested on every ISA path this CPU has (tg_set_isa: generic, AVX2, AVX-512,
+ * NEON; one setting governs all kernels), the GEMM also on odd shapes and every transpose
+ * combination. Which GEMM driver runs (packed or direct) is read once from
+ * TINYGRAD_GEMM_PATH, so csrc/tests/run_c_tests.sh runs this program three times.
  *
  * Output: one line per group, "OK   gemm f32 isa=avx2 path=auto (2092 cases, worst err/tol
  * 0.0275, 0.60 s)" or "FAIL ..." with the worst case (groups filled in the same loop show that
@@ -181,12 +182,18 @@ typedef struct {
 } group_t;
 
 static long g_passed, g_failed;
+/* the ISA the kernels below the GEMM are being run on, appended to their group names */
+static const char *g_isa_label = "";
 
 static void group_begin(group_t *g, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(g->name, sizeof g->name, fmt, ap);
     va_end(ap);
+    if (g_isa_label[0]) {
+        const size_t len = strlen(g->name);
+        snprintf(g->name + len, sizeof g->name - len, " isa=%s", g_isa_label);
+    }
     g->cases = g->failed = 0;
     g->worst = -1;
     g->worst_case[0] = 0;
@@ -275,17 +282,23 @@ static double gemm_tol(dtype_t dt, int64_t K) {
 }
 
 static const char *isa_name(int isa) {
-    static const char *const names[] = {"generic", "avx2", "avx512", "neon"};
-    return isa >= 0 && isa < 4 ? names[isa] : "?";
+    switch (isa) {
+        case TG_ISA_GENERIC: return "generic";
+        case TG_ISA_AVX2: return "avx2";
+        case TG_ISA_AVX512: return "avx512";
+        case TG_ISA_NEON: return "neon";
+        default: return "?";
+    }
 }
 
-/* the driver choice as gemm.c reads it: unset is automatic; "direct", or anything else packed */
+/* the driver choice as gemm.c reads it: "packed" or "direct" force one, anything else (unset,
+ * "auto", an unknown value) leaves the choice to the GEMM */
 static const char *gemm_path(void) {
     const char *s = getenv("TINYGRAD_GEMM_PATH");
-    return !s ? "auto" : !strcmp(s, "direct") ? "direct" : "packed";
+    return s && !strcmp(s, "packed") ? "packed" : s && !strcmp(s, "direct") ? "direct" : "auto";
 }
 
-enum { MAX_ISA = 4 };
+enum { MAX_ISA = TG_ISA_NEON + 1 };
 static int g_isas[MAX_ISA], g_nisa, g_best; /* g_best: the ISA in use at the start */
 
 typedef struct {
@@ -1249,17 +1262,28 @@ int main(void) {
     printf(")\n");
     tg_set_isa(best);
 
-    test_gemm();
+    test_gemm(); /* these two go through the ISAs themselves */
     test_linear();
-    test_binary();
-    test_unary();
-    test_activation_backward();
-    test_sums();
-    test_softmax();
-    test_cross_entropy();
-    test_sgd();
-    test_adam();
-    test_optim_many();
+    /* every other kernel, once per ISA path: tg_set_isa governs them all (isa.c) */
+    for (int q = 0; q < g_nisa; q++) {
+        g_isa_label = isa_name(g_isas[q]);
+        group_t g;
+        group_begin(&g, "tg_set_isa");
+        check_true(&g, tg_set_isa(g_isas[q]) == g_isas[q] && tg_get_isa() == g_isas[q],
+                   "tg_set_isa(%s) did not switch", g_isa_label);
+        group_end(&g);
+        test_binary();
+        test_unary();
+        test_activation_backward();
+        test_sums();
+        test_softmax();
+        test_cross_entropy();
+        test_sgd();
+        test_adam();
+        test_optim_many();
+    }
+    g_isa_label = "";
+    tg_set_isa(best);
 
     printf("(%.1f s in all)\n", seconds_since(t0));
     printf("%ld passed, %ld failed\n", g_passed, g_failed);

@@ -4,8 +4,9 @@ The declarations cffi needs are read from csrc/kernels.h: every line of that hea
 not a preprocessor line is plain C that cffi's parser understands. Each kernel source file in
 csrc/ is compiled into one extension module, `tinygrad_mnist._kernels`.
 
-The same sources build with GCC and Clang on x86-64 and aarch64 (Linux and macOS): csrc/gemm
-picks its SIMD microkernels by `#if` on the target CPU and at run time (gemm.c). OpenMP is
+The same sources build with GCC and Clang on x86-64 and aarch64 (Linux and macOS): every kernel
+is compiled for the baseline ISA plus, on x86-64, copies for AVX2 and AVX-512 (csrc/isa.h),
+and picks one at run time (tg_get_isa, csrc/isa.c). OpenMP is
 used when the compiler accepts -fopenmp (Apple's Clang does not: then the kernels run on one
 thread). setup.py makes the whole build optional: if it fails, the package installs without
 the kernels and runs on NumPy.
@@ -87,6 +88,13 @@ def _flags() -> tuple[list[str], list[str]]:
     # -fno-math-errno: sqrt need not set errno (we never read it), so the optimizer's sqrt
     # loops vectorize; unlike -ffast-math it changes no result. (The expf, logf and powf loops
     # stay scalar calls: GCC vectorizes those only with a vector math library and -ffast-math.)
+    # -fno-trapping-math: we never enable FP traps, so the compiler may compute both sides of
+    # a select; without it `x > 0 ? x : x * s` (leaky_relu) stays a branch, mispredicted on
+    # random signs, instead of a vectorized select. Only FP exception flags can differ.
+    # -ffp-contract=off: a * b + c stays two roundings in the loops compiled for AVX2 and
+    # AVX-512 (which have FMA), so every ISA path gives the results of the generic one and of
+    # NumPy; GCC does this by default under -std=c11, Clang does not. (The GEMM uses FMA
+    # explicitly, through intrinsics.)
     compile_args = [
         "-O3",
         "-std=c11",
@@ -94,6 +102,8 @@ def _flags() -> tuple[list[str], list[str]]:
         "-Wextra",
         "-fno-strict-aliasing",
         "-fno-math-errno",
+        "-fno-trapping-math",
+        "-ffp-contract=off",
     ]
     link_args: list[str] = []
     if _has_openmp():

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import math
 import operator
+import os
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,6 +33,72 @@ name = "c"
 
 _buf = ffi.from_buffer  # _buf("float[]", arr): a C pointer to arr's memory, no copy
 _NULL = ffi.NULL
+
+
+# ---------------------------------------------------------------- the ISA of every kernel
+# csrc/kernels.h's enum tg_isa is the one list of codes: {0: "generic", 1: "avx2", ...}, the
+# names being those of TINYGRAD_ISA.
+ISA_NAMES: dict[int, str] = {
+    code: name.removeprefix("TG_ISA_").lower()
+    for code, name in sorted(ffi.typeof("enum tg_isa").elements.items())
+}
+_ISA_CODES = {name: code for code, name in ISA_NAMES.items()}
+GEMM_PATHS = ("auto", "packed", "direct")  # TINYGRAD_GEMM_PATH (csrc/gemm/gemm.c)
+
+
+def get_isa() -> str:
+    """The instruction set every C kernel uses now, e.g. "avx2"."""
+    return ISA_NAMES[lib.tg_get_isa()]
+
+
+def available_isas() -> list[str]:
+    """The ISAs this CPU and this build can run, generic first (the best one last)."""
+    current = lib.tg_get_isa()
+    names = [name for code, name in ISA_NAMES.items() if lib.tg_set_isa(code) == code]
+    lib.tg_set_isa(current)
+    return names
+
+
+def set_isa(name: str) -> str:
+    """Run every C kernel on `name` ("generic", "avx2", ...; "auto": the best this CPU has)
+    from now on, in every thread. Returns the ISA in use before, so it can be restored.
+    ValueError for an unknown name or one this CPU or build lacks."""
+    previous = get_isa()
+    code = -1 if name == "auto" else _ISA_CODES.get(name)
+    if code is None:
+        raise ValueError(f"unknown ISA {name!r}: expected auto or {', '.join(ISA_NAMES.values())}")
+    if lib.tg_set_isa(code) != code and code >= 0:  # refused: nothing changed
+        have = ", ".join(available_isas())
+        raise ValueError(f"ISA {name!r} is not available on this CPU or build (have: {have})")
+    return previous
+
+
+def _check_environment() -> None:
+    """Warn (once, at import) about a TINYGRAD_ISA or TINYGRAD_GEMM_PATH that C ignores."""
+    isa = os.environ.get("TINYGRAD_ISA")
+    if isa is not None and isa not in _ISA_CODES:
+        warnings.warn(
+            f"TINYGRAD_ISA={isa!r} is not one of {', '.join(ISA_NAMES.values())}: "
+            f"ignored, the kernels use {get_isa()}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    elif isa is not None and get_isa() != isa:
+        warnings.warn(
+            f"TINYGRAD_ISA={isa}: this CPU or build lacks it, the kernels use {get_isa()}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    path = os.environ.get("TINYGRAD_GEMM_PATH")
+    if path is not None and path not in GEMM_PATHS:
+        warnings.warn(
+            f"TINYGRAD_GEMM_PATH={path!r} is not one of {', '.join(GEMM_PATHS)}: ignored (auto)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+_check_environment()
 
 
 class _Kernels:
