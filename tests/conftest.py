@@ -1,4 +1,10 @@
-"""Shared fixtures: run a test on each backend, find the real MNIST files."""
+"""Shared fixtures: run a test on each backend, find the real MNIST files, the fast lane.
+
+The fast lane, `pytest -m "not slow"`, leaves out what takes seconds: subprocess-heavy runs of
+the commands, training on real MNIST, the browser, the examples and the notebook, big kernel
+sweeps, and the comparisons against PyTorch (importing torch alone takes seconds). Plain
+`pytest` runs everything.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,17 @@ from tinygrad_mnist.training import TEST_SIGINT_ENV
 
 BACKENDS = ("numpy", "c")
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = REPO.parent / "shared" / "mnist"
+# The real MNIST files: $TINYGRAD_MNIST_DATA, else ../shared/mnist beside the repository. Made
+# absolute, since the commands the tests start run in another folder. Tests that need the files
+# skip without them (the `mnist_dir` fixture, `requires_mnist`): a test never downloads MNIST.
+MNIST_DIR = Path(
+    os.environ.get("TINYGRAD_MNIST_DATA") or REPO.parent / "shared" / "mnist"
+).absolute()
+HAS_MNIST = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
+NO_MNIST_REASON = (
+    f"the real MNIST files are not at {MNIST_DIR} (set $TINYGRAD_MNIST_DATA to their folder)"
+)
+requires_mnist = pytest.mark.skipif(not HAS_MNIST, reason=NO_MNIST_REASON)
 
 HAS_PLOT_EXTRA = find_spec("matplotlib") is not None and find_spec("PIL") is not None
 # Tests that draw real PNGs need the optional `plot` extra; without it they skip and say how
@@ -37,9 +53,36 @@ def backend_name(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def mnist_dir() -> Path:
-    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
+    """The folder of the real MNIST files; the test skips, saying where it looked, without them."""
+    if not HAS_MNIST:
+        pytest.skip(NO_MNIST_REASON)
     return MNIST_DIR
+
+
+# ---------------------------------------------------------------- the fast lane
+def _fast_lane(config: pytest.Config) -> bool:
+    """True when the marker expression leaves the slow tests out (`-m "not slow"`)."""
+    return "not slow" in (config.getoption("markexpr", "") or "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In the fast lane torch counts as absent (`import torch` raises ImportError), so that its
+    # import, seconds long, is not paid at collection; the comparisons against it are marked
+    # slow below and left out, and the hand-checked values beside them still run.
+    if _fast_lane(config) and "torch" not in sys.modules:
+        sys.modules["torch"] = None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that compares against PyTorch is slow: it carries skipif('torch is not installed')
+    or is named test_matches_torch* (those import torch inside the test)."""
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        if name.startswith("test_matches_torch") or any(
+            "torch" in str(m.kwargs.get("reason", "")) for m in item.iter_markers("skipif")
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 # ---------------------------------------------------------------- the command line

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import HAS_MNIST, MNIST_DIR, NO_MNIST_REASON
 
 import tinygrad_mnist as tg
 import tinygrad_mnist.nn.functional as F
@@ -31,7 +32,6 @@ from tinygrad_mnist.utils.data import load_mnist, load_mnist_arrays
 Image = pytest.importorskip("PIL.Image")
 
 INSTALL = 'pip install "tinygrad-mnist[plot]"'
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "mnist"  # as in conftest.py
 
 
 @pytest.fixture(autouse=True)
@@ -171,8 +171,8 @@ def test_without_pillow_reading_an_image_says_how_to_install(
 @pytest.fixture(scope="module")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLP trained for 300 steps on 3000 MNIST images: enough to read a clear 7."""
-    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
+    if not HAS_MNIST:
+        pytest.skip(NO_MNIST_REASON)
     x, y = load_mnist_arrays("train", MNIST_DIR)
     x, y = x[:3000], y[:3000]
     rng = np.random.default_rng(0)
