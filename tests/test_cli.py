@@ -40,6 +40,7 @@ def trained(tmp_path_factory):
 
 
 # ----------------------------------------------------------------------- train and eval
+@pytest.mark.slow
 def test_train_writes_model_and_metrics(trained):
     out, result, metrics = trained
     assert sorted(p.name for p in out.iterdir()) == ["m.json", "m.npz"]  # no temp files left
@@ -67,6 +68,7 @@ def test_train_writes_model_and_metrics(trained):
     assert model.sizes == [784, 256, 128, 10] and meta["test_acc"] == metrics["test_acc"]
 
 
+@pytest.mark.slow
 def test_eval_prints_the_accuracy_of_the_metrics(trained):
     out, _, metrics = trained
     args = ["eval", str(out / "m.npz"), "--data-dir", str(MNIST_DIR), "--test-limit", "1000"]
@@ -87,6 +89,7 @@ def test_eval_prints_the_accuracy_of_the_metrics(trained):
 
 
 # ----------------------------------------------------------------------- Ctrl-C and resume
+@pytest.mark.slow
 def test_sigint_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_path):
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
@@ -124,6 +127,7 @@ def test_sigint_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
 
 
 # ----------------------------------------------------------------------- errors
+@pytest.mark.slow
 def test_missing_data_dir_is_one_clear_error(tmp_path):
     missing = tmp_path / "no-mnist-here"
     result = run_cli(
@@ -135,6 +139,7 @@ def test_missing_data_dir_is_one_clear_error(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
+@pytest.mark.slow
 def test_corrupt_model_file_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip file")
@@ -179,6 +184,7 @@ def test_bad_option_values_are_rejected_before_loading_data(argv, message, capsy
     assert err.startswith(message) and "MNIST" not in err
 
 
+@pytest.mark.slow
 def test_diverged_training_exits_1_without_saving(tmp_path, capsys):
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
@@ -220,6 +226,7 @@ def test_help_lists_every_option_with_its_default(command, options, capsys):
         assert "(default: cosine)" in flat and "(default: mnist_mlp.npz)" in flat
 
 
+@pytest.mark.slow
 def test_python_dash_m_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
@@ -242,6 +249,7 @@ def test_bad_backend_in_the_environment_is_one_clear_error(monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("error: TINYGRAD_BACKEND='cuda' is not one of")
 
 
+@pytest.mark.slow
 def test_train_with_plot_draws_the_pictures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():

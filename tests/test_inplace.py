@@ -315,6 +315,7 @@ def test_param_groups_steps_match_torch(backend_name):
 
 
 # ------------------------------------------------------------------ the loop people write
+@pytest.mark.slow
 def test_manual_sgd_loop_trains_mnist(backend_name, mnist_dir):
     """The course's and micrograd's loop, by hand: forward, log_softmax, the picked
     log-probabilities by tensor indexing, zero the grads, backward, and `p -= lr * p.grad`

@@ -38,7 +38,9 @@ def as_idx_bytes(array: np.ndarray) -> bytes:
     return header + array.tobytes()
 
 
-@pytest.mark.parametrize(("split", "n"), [("train", 60000), ("test", 10000)])
+@pytest.mark.parametrize(
+    ("split", "n"), [pytest.param("train", 60000, marks=pytest.mark.slow), ("test", 10000)]
+)
 def test_real_mnist(split, n):
     images, labels = load_mnist(split, data_dir=MNIST_DIR)
     assert images.shape == (n, 28, 28) and images.dtype == np.uint8

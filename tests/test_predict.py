@@ -196,6 +196,7 @@ def run_predict(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, st
     return status, out, err
 
 
+@pytest.mark.slow
 def test_predict_test_digit_zero_is_a_seven(
     trained_model: Path, mnist_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -223,6 +224,7 @@ def test_predict_test_digit_zero_is_a_seven(
         )
 
 
+@pytest.mark.slow
 def test_predict_own_image_of_a_seven(
     trained_model: Path, mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -237,6 +239,7 @@ def test_predict_own_image_of_a_seven(
     assert "█" not in out and "@" in out  # --ascii
 
 
+@pytest.mark.slow
 def test_predict_bad_inputs_are_one_line_errors(
     trained_model: Path, mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -101,6 +101,7 @@ def test_stale_temporaries_of_dead_writers_are_removed_on_the_next_save(tmp_path
     assert not stale.exists() and ours.exists() and foreign.exists() and other.exists()
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_save_leaves_no_temporary_after_the_next_save(tmp_path):
     path = tmp_path / "model.npz"
     path.write_bytes(b"old")

@@ -106,12 +106,14 @@ def c_train(data: Path, out: Path) -> list[str]:
     return quick_train(data, out, "--hidden", "64", "--batch-size", "60", "--backend", "c")
 
 
+@pytest.mark.slow
 def test_absurd_thread_count_is_capped_with_a_note(tiny_data, tmp_path):
     result = run_cli(*c_train(tiny_data, tmp_path / "m.npz"), "--threads", "1000000")
     assert_clean_error(result, 0, r"note: --threads 1000000 is more than the \d+ CPUs here; using")
     assert (tmp_path / "m.npz").exists()
 
 
+@pytest.mark.slow
 def test_absurd_thread_environment_variable_is_capped_or_refused(tiny_data, tmp_path):
     result = run_cli(
         *c_train(tiny_data, tmp_path / "m.npz"), env_extra={"TINYGRAD_NUM_THREADS": "1000000"}
@@ -123,6 +125,7 @@ def test_absurd_thread_environment_variable_is_capped_or_refused(tiny_data, tmp_
     assert_clean_error(result, 2, r"error: TINYGRAD_NUM_THREADS='lots' is not a whole number")
 
 
+@pytest.mark.slow
 def test_c_kernels_cap_the_thread_count_themselves():
     lib = pytest.importorskip("tinygrad_mnist._kernels").lib
     try:
@@ -212,6 +215,7 @@ def test_unwritable_output_folder_is_refused_before_any_data_is_read(
     assert fake_mnist == []
 
 
+@pytest.mark.slow
 def test_collision_on_the_command_line_exits_2_before_training(tiny_data, tmp_path):
     result = run_cli(*quick_train(tiny_data, tmp_path / "model.json"))
     assert_clean_error(result, 2, r"error: --metrics \(default\) .*model\.json is the same file")
@@ -324,6 +328,7 @@ def test_huge_hidden_layer_is_refused_before_allocating(tmp_path, fake_mnist):
     assert fake_mnist == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -342,12 +347,14 @@ def test_huge_or_non_mnist_models_on_the_command_line(argv, message):
 
 
 # ---------------------------------------------------------------------------- odd models
+@pytest.mark.slow
 def test_eval_of_a_model_that_is_not_784_to_10(tmp_path, tiny_data):
     save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
     result = run_cli("eval", str(tmp_path / "five.npz"), "--data-dir", str(tiny_data))
     assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs; an MNIST model maps 784")
 
 
+@pytest.mark.slow
 def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
     model = MLP([784, 10], seed=0)
     with_nan = {k: np.full_like(v, 3e38) for k, v in model.state_dict().items()}
@@ -362,6 +369,7 @@ def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
 
 
 # ---------------------------------------------------------------------------- 0 images
+@pytest.mark.slow
 def test_train_on_empty_idx_files_is_one_clear_error(tmp_path):
     data = write_mnist(tmp_path / "empty", n_train=60, n_test=0)
     result = run_cli(*quick_train(data, tmp_path / "m.npz"))
@@ -527,6 +535,7 @@ def unbroadcast(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- early Ctrl-C
+@pytest.mark.slow
 def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
     # The console script does exactly this (`from tinygrad_mnist.cli import main`); the import
     # hook delivers Ctrl-C at a known moment of the import, the first ~0.15 s of a run.
@@ -548,6 +557,7 @@ def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
 
 
 # ---------------------------------------------------------------------------- same class elsewhere
+@pytest.mark.slow
 def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
     pytest.importorskip("matplotlib")
     (tmp_path / "file").write_text("x")
@@ -561,6 +571,7 @@ def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_plot_of_a_model_that_is_not_784_to_10_and_of_deep_metrics(tmp_path, tiny_data):
     pytest.importorskip("matplotlib")
     save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))

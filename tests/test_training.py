@@ -55,6 +55,7 @@ def weights(path) -> list[np.ndarray]:
 
 
 # ----------------------------------------------------------------------- real MNIST
+@pytest.mark.slow
 def test_one_short_epoch_on_real_mnist_beats_85_percent(backend_name, mnist_dir, tmp_path):
     out = tmp_path / "model.npz"
     config = TrainConfig(
@@ -92,6 +93,7 @@ def test_one_short_epoch_on_real_mnist_beats_85_percent(backend_name, mnist_dir,
     np.testing.assert_allclose(per_class, metrics["per_class_acc"])
 
 
+@pytest.mark.slow
 def test_diverging_lr_on_real_mnist_stops_with_a_clear_message(mnist_dir, tmp_path):
     config = TrainConfig(
         epochs=1,
