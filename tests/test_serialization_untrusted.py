@@ -1,15 +1,9 @@
-"""Issue 11, files: full disks, killed writers, memory bombs in model files, crafted headers,
-checkpoints with impossible training state, empty data sets and misleading messages."""
+"""Model files and checkpoints from untrusted bytes: memory bombs, crafted headers, impossible
+training state, and messages that say what a bad path or member really is."""
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import tracemalloc
 import zipfile
@@ -18,10 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tinygrad_mnist.nn.functional as F
-from tinygrad_mnist import Tensor
-from tinygrad_mnist import atomic_file as atomic_file_module
-from tinygrad_mnist.atomic_file import FileWriteError, write_bytes_atomic, write_files_atomic
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.optim import SGD
 from tinygrad_mnist.serialization import (
@@ -34,102 +24,9 @@ from tinygrad_mnist.serialization import (
     save_checkpoint,
     save_model,
 )
-from tinygrad_mnist.utils.data import DataLoader, IDXError, MNISTNotFoundError, load_mnist
-from tinygrad_mnist.utils.data.idx import save_idx
 
 
-def temporaries(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
-
-
-def fail_writes(monkeypatch, when=lambda data: True) -> None:
-    """Make os.write raise ENOSPC (a full disk) for the writes `when(data)` picks."""
-    real = os.write
-
-    def write(fd, data):
-        if when(bytes(data[:16])):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(fd, data)
-
-    monkeypatch.setattr(atomic_file_module.os, "write", write)
-
-
-# ---------------------------------------------------------------------------- 5: full disk
-def test_full_disk_error_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
-    path = tmp_path / "model.npz"
-    path.write_bytes(b"old")
-    fail_writes(monkeypatch)
-    with pytest.raises(FileWriteError) as info:
-        write_bytes_atomic(path, b"new" * 1000)
-    assert str(info.value) == f"cannot write {path}: No space left on device"
-    assert info.value.errno == errno.ENOSPC and isinstance(info.value, OSError)
-    assert path.read_bytes() == b"old" and temporaries(tmp_path) == []
-
-
-def test_files_written_together_are_all_or_nothing(tmp_path, monkeypatch):
-    model, metrics = tmp_path / "m.npz", tmp_path / "m.json"
-    model.write_bytes(b"old model")
-    metrics.write_bytes(b"old metrics")
-    fail_writes(monkeypatch, when=lambda data: data.startswith(b"{"))  # only the JSON fails
-    with pytest.raises(FileWriteError, match=r"cannot write .*m\.json: No space left"):
-        write_files_atomic({model: b"new model", metrics: b'{"new": 1}'})
-    assert model.read_bytes() == b"old model"  # not a new model beside the old metrics
-    assert metrics.read_bytes() == b"old metrics"
-    assert temporaries(tmp_path) == []
-    monkeypatch.undo()
-    write_files_atomic({model: b"new model", metrics: b'{"new": 1}'})
-    assert model.read_bytes() == b"new model" and metrics.read_bytes() == b'{"new": 1}'
-
-
-# ---------------------------------------------------------------------------- 6: kill -9
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
-def test_stale_temporaries_of_dead_writers_are_removed_on_the_next_save(tmp_path):
-    path = tmp_path / "model.npz"
-    stale = tmp_path / f".model.npz.{dead_pid()}.0123abcd.tmp"
-    ours = tmp_path / f".model.npz.{os.getpid()}.0123abcd.tmp"  # a live writer: kept
-    foreign = tmp_path / ".model.npz.notes.tmp"  # not of our naming: kept
-    other = tmp_path / f".other.npz.{dead_pid()}.0123abcd.tmp"  # another file's: kept
-    for p in (stale, ours, foreign, other):
-        p.write_bytes(b"x" * 1000)
-    write_bytes_atomic(path, b"new")
-    assert path.read_bytes() == b"new"
-    assert not stale.exists() and ours.exists() and foreign.exists() and other.exists()
-
-
-@pytest.mark.slow
-def test_kill_9_during_a_save_leaves_no_temporary_after_the_next_save(tmp_path):
-    path = tmp_path / "model.npz"
-    path.write_bytes(b"old")
-    code = (
-        "import os, sys, time\n"
-        "from tinygrad_mnist import atomic_file\n"
-        "def stall(fd):\n"
-        "    print('writing', flush=True)\n"
-        "    time.sleep(60)\n"
-        "atomic_file.os.fsync = stall\n"
-        f"atomic_file.write_bytes_atomic({str(path)!r}, b'n' * 100000)\n"
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir()
-    )
-    try:
-        assert child.stdout.readline().strip() == "writing"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert len(temporaries(tmp_path)) == 1 and path.read_bytes() == b"old"  # what -9 leaves
-    write_bytes_atomic(path, b"new")
-    assert temporaries(tmp_path) == [] and path.read_bytes() == b"new"
-
-
-# ---------------------------------------------------------------------------- 8, 9: memory bombs
+# ---------------------------------------------------------------------------- memory bombs
 def small_model() -> MLP:
     return MLP([6, 5, 3], activation="tanh", seed=0)
 
@@ -212,7 +109,7 @@ def test_huge_layer_count_and_metadata_are_refused_quickly(tmp_path):
         load_model(path)
 
 
-# ---------------------------------------------------------------------------- 17: crafted JSON
+# ---------------------------------------------------------------------------- crafted JSON
 def test_deeply_nested_metadata_is_a_model_file_error(tmp_path):
     path = tmp_path / "deep.npz"
     with open(path, "wb") as f:
@@ -236,7 +133,7 @@ def test_wrongly_typed_header_fields_are_model_file_errors(tmp_path, changes, me
         load_model(path)
 
 
-# ---------------------------------------------------------------------------- 22: npz messages
+# ---------------------------------------------------------------------------- npz messages
 def test_object_array_is_called_what_it_is(tmp_path):
     path = tmp_path / "obj.npz"
     arrays = dict(small_model().state_dict())
@@ -261,56 +158,6 @@ def test_symlink_loop_and_directory_model_paths_say_what_they_are(tmp_path):
     (tmp_path / "dir.npz").mkdir()
     with pytest.raises(ModelFileError, match="is a directory"):
         load_model(tmp_path / "dir.npz")
-
-
-def write_mnist(folder: Path, n: int, split: str = "test") -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    prefix = "train" if split == "train" else "t10k"
-    rng = np.random.default_rng(0)
-    save_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), np.uint8))
-    save_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, np.uint8))
-
-
-def test_symlink_loop_or_directory_in_the_data_dir_is_not_called_missing(tmp_path):
-    write_mnist(tmp_path, 3)
-    images = tmp_path / "t10k-images-idx3-ubyte.gz"
-    images.unlink()
-    images.symlink_to(images)  # a loop
-    with pytest.raises(MNISTNotFoundError) as info:
-        load_mnist("test", tmp_path)
-    message = str(info.value)
-    assert "t10k-images-idx3-ubyte.gz cannot be opened (Too many levels of symbolic links)" in (
-        message
-    )
-    assert "missing" not in message
-    images.unlink()
-    images.mkdir()
-    with pytest.raises(MNISTNotFoundError, match=r"t10k-images-idx3-ubyte\.gz is a directory"):
-        load_mnist("test", tmp_path)
-
-
-def test_huge_labels_are_reported_as_they_are():
-    logits = Tensor(np.zeros((1, 10), np.float32))
-    with pytest.raises(ValueError, match=r"got 1e\+20$"):
-        F.cross_entropy(logits, np.array([1e20]))
-    with pytest.raises(ValueError, match=r"got 18446744073709551615$"):
-        F.cross_entropy(logits, np.array([2**64 - 1], dtype=np.uint64))
-    with pytest.raises(ValueError, match=r"18446744073709551615 is far outside"):
-        DataLoader(np.zeros((1, 3)), np.array([2**64 - 1], dtype=np.uint64))
-    # In range they still work.
-    assert F.cross_entropy(logits, np.array([3], dtype=np.uint64)).item() == pytest.approx(
-        np.log(10)
-    )
-
-
-# ---------------------------------------------------------------------------- 18: 0 images
-def test_idx_files_with_no_images_are_one_clear_error(tmp_path):
-    folder = tmp_path / "empty"
-    folder.mkdir()
-    save_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
-    save_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(0, np.uint8))
-    with pytest.raises(IDXError, match="holds 0 images; a data set needs at least one"):
-        load_mnist("test", folder)
 
 
 # ---------------------------------------------------------------------------- helpers in use
