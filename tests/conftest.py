@@ -16,10 +16,12 @@ import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist.training import TEST_SIGINT_ENV
+from tinygrad_mnist.utils.data.idx import save_idx
 
 BACKENDS = ("numpy", "c")
 REPO = Path(__file__).resolve().parents[1]
@@ -119,6 +121,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # ---------------------------------------------------------------- the command line
+def write_tiny_mnist(folder: Path, n_train: int = 60, n_test: int = 20) -> Path:
+    """Tiny random MNIST-shaped IDX files in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), np.uint8)
+        save_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        save_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, np.uint8))
+    return folder
+
+
+def quick_train(data: Path, out: Path | str, *extra: str) -> list[str]:
+    """The arguments of a one-epoch `train` of an 8-unit MLP on NumPy, writing `out`."""
+    return [
+        "train", "--data-dir", str(data), "--hidden", "8", "--epochs", "1", "--batch-size",
+        "20", "--no-progress", "--backend", "numpy", "--output", str(out), *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A folder of tiny random MNIST-shaped IDX files (60 training, 20 test images)."""
+    return write_tiny_mnist(tmp_path / "mnist")
+
+
 def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python -m tinygrad_mnist ARGS` on one core, run outside the repo so that the installed
     package (with its compiled kernels), or the one on $PYTHONPATH, is the one imported."""

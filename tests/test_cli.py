@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -262,3 +264,25 @@ def test_train_with_plot_draws_the_pictures(tmp_path, capsys):
     pngs = sorted(p.name for p in (tmp_path / "plots").iterdir())
     assert "curves.png" in pngs and "confusion.png" in pngs
     assert (tmp_path / "plots" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------- Ctrl-C during start-up
+@pytest.mark.slow
+def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
+    # The console script does exactly this (`from tinygrad_mnist.cli import main`); the import
+    # hook delivers Ctrl-C at a known moment of the import, the first ~0.15 s of a run.
+    code = (
+        "import os, signal, sys\n"
+        "sys.argv = ['tinygrad-mnist', 'eval', 'missing.npz']\n"
+        "class Hook:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'tinygrad_mnist.tensors.tensor':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Hook())\n"
+        "from tinygrad_mnist.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert_clean_error(result, 130, r"^error: interrupted$")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import requires_plot_extra
+from conftest import assert_clean_error, quick_train, requires_plot_extra, run_cli
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import cli, plots
@@ -288,3 +288,40 @@ def test_plot_command_bad_inputs_are_one_line_errors(
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and expected in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------- bad destinations and models
+@pytest.mark.slow
+def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "file").write_text("x")
+    result = run_cli(*quick_train(tiny_data, tmp_path / "m.npz", "--plot", str(tmp_path / "file")))
+    assert_clean_error(result, 2, r"error: --plot .*file is a file, not a folder")
+    assert not (tmp_path / "m.npz").exists()
+    result = run_cli("bench", "--plot", str(tmp_path / "nowhere" / "b.png"), "--steps", "1")
+    assert_clean_error(
+        result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_plot_of_a_model_that_is_not_784_to_10_and_of_deep_metrics(tmp_path, tiny_data):
+    pytest.importorskip("matplotlib")
+    save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
+    result = run_cli(
+        "plot",
+        str(tmp_path / "five.npz"),
+        "--data-dir",
+        str(tiny_data),
+        "--out",
+        str(tmp_path / "p"),
+    )
+    assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs")
+    save_model(tmp_path / "ok.npz", MLP([784, 8, 10], seed=0))
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = run_cli(
+        "plot", str(tmp_path / "ok.npz"), "--metrics", str(tmp_path / "deep.json"),
+        "--data-dir", str(tiny_data), "--out", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert_clean_error(result, 2, r"deep\.json: the metrics JSON is nested too deeply")
