@@ -324,6 +324,7 @@ def test_fma_peak_is_measured_for_as_long_as_asked() -> None:
     assert peak["isa"] == training_speed.environment()["c_isa"] == fma_peak.gemm_isa()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_C, reason="needs the C kernels (the peak is of their ISA)")
 def test_fma_peak_probe_runs_every_isa_this_cpu_has_and_refuses_the_rest() -> None:
     """fma_peak.c checks the CPU itself: an ISA it lacks gives -1, never an illegal

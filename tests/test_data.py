@@ -264,6 +264,7 @@ def check_against_header(data: bytes, array: np.ndarray) -> None:
     np.testing.assert_array_equal(array.view(f"u{itemsize}"), expected)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

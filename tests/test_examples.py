@@ -78,8 +78,8 @@ def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(RUNS)
 
 
-# Each run is a fresh Python process; the two shortest stay in the fast lane.
-FAST_EXAMPLES = {"tensor_basics.py", "forward_pass.py"}
+# Each run is a fresh Python process; the course's forward pass stays in the fast lane.
+FAST_EXAMPLES = {"forward_pass.py"}
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,7 @@ def test_epoch_series_reads_train_metrics_and_keeps_null_as_gap() -> None:
         plots.epoch_series({"epochs": []})
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_confusion_writes_png(tmp_path: Path) -> None:
     confusion = np.random.default_rng(0).integers(0, 30, (10, 10)) + np.diag([900] * 10)
@@ -106,6 +107,7 @@ def test_most_confident_mistakes_picks_wrong_ones_by_probability() -> None:
     np.testing.assert_array_equal(plots.most_confident_mistakes(labels, preds, probs, 2), [3, 1])
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_misclassified_writes_png(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
@@ -132,6 +134,7 @@ def test_weight_mosaic_places_each_unit_scaled_to_its_max() -> None:
     assert np.nanmax(np.abs(mosaic)) == 1.0
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_first_layer_writes_png(tmp_path: Path) -> None:
     weight = MLP([784, 16, 10], seed=0)[0].weight.data
@@ -141,6 +144,7 @@ def test_plot_first_layer_writes_png(tmp_path: Path) -> None:
         plots.plot_first_layer(np.zeros((4, 100)), tmp_path / "bad.png")
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_png_replaces_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "curves.png"
@@ -187,6 +191,7 @@ def test_plot_command_without_matplotlib_prints_one_line(
     assert err.startswith("error: ") and err.count("\n") == 1 and INSTALL in err
 
 
+@pytest.mark.slow
 def test_importing_the_package_and_cli_does_not_import_matplotlib() -> None:
     code = (
         "import sys, tinygrad_mnist, tinygrad_mnist.cli as cli\n"
@@ -206,6 +211,7 @@ def test_importing_the_package_and_cli_does_not_import_matplotlib() -> None:
 
 
 # ---------------------------------------------------------------------------- plot command
+@pytest.mark.slow
 @requires_plot_extra
 def test_make_plots_on_the_test_set(
     mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -249,6 +255,7 @@ def test_make_plots_on_the_test_set(
     assert ((probs >= 0.1) & (probs <= 1)).all()  # the top class of 10 has p >= 1/10
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_command_finds_metrics_next_to_model(
     mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
