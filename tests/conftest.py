@@ -95,11 +95,14 @@ SLOW_TESTS_MARKED_HERE = {
         "test_cli_folder_as_out_and_unknown_example",
     },
     "test_tensor_ops.py": {"test_deep_chain_backward"},  # a graph thousands of nodes deep
-    "test_gemm.py": {  # the big shape sweeps
+    "test_gemm.py": {  # the sweeps over shapes, ISAs and activations (test_kernels.py keeps one)
         "test_matmul_odd_shapes",
         "test_matmul_mlp_shapes",
         "test_packed_driver_on_odd_shapes",
+        "test_threads_give_same_result",
         "test_concurrent_python_threads",
+        "test_linear_forward",
+        "test_linear_backward",
     },
 }
 

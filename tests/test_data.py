@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import tinygrad_mnist.nn.functional as F
 from tinygrad_mnist import Tensor
@@ -221,32 +219,6 @@ def test_corrupt_gzip_is_rejected(tmp_path):
 
 # --------------------------------------------------------------------- IDX: property testing
 
-valid_idx = st.builds(
-    lambda code, dims, seed: idx_bytes(
-        code,
-        tuple(dims),
-        np.random.default_rng(seed).bytes(int(np.prod(dims)) * DTYPES[code].itemsize),
-    ),
-    st.sampled_from(sorted(DTYPES)),
-    st.lists(st.integers(0, 4), min_size=1, max_size=4),
-    st.integers(0, 2**32 - 1),
-)
-
-
-@st.composite
-def mutated_idx(draw):
-    data = bytearray(draw(valid_idx))
-    for _ in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(["flip", "truncate", "extend"]))
-        if kind == "flip" and data:
-            i = draw(st.integers(0, len(data) - 1))
-            data[i] ^= 1 << draw(st.integers(0, 7))
-        elif kind == "truncate":
-            del data[draw(st.integers(0, len(data))) :]
-        elif kind == "extend":
-            data += draw(st.binary(min_size=1, max_size=8))
-    return bytes(data)
-
 
 def check_against_header(data: bytes, array: np.ndarray) -> None:
     """A successfully read array must be exactly what the (decompressed) bytes describe."""
@@ -264,35 +236,71 @@ def check_against_header(data: bytes, array: np.ndarray) -> None:
     np.testing.assert_array_equal(array.view(f"u{itemsize}"), expected)
 
 
+def idx_strategy():
+    """Valid IDX bytes, mutated ones (bits flipped, cut short, extended) and plain noise."""
+    from hypothesis import strategies as st
+
+    valid_idx = st.builds(
+        lambda code, dims, seed: idx_bytes(
+            code,
+            tuple(dims),
+            np.random.default_rng(seed).bytes(int(np.prod(dims)) * DTYPES[code].itemsize),
+        ),
+        st.sampled_from(sorted(DTYPES)),
+        st.lists(st.integers(0, 4), min_size=1, max_size=4),
+        st.integers(0, 2**32 - 1),
+    )
+
+    @st.composite
+    def mutated_idx(draw):
+        data = bytearray(draw(valid_idx))
+        for _ in range(draw(st.integers(0, 3))):
+            kind = draw(st.sampled_from(["flip", "truncate", "extend"]))
+            if kind == "flip" and data:
+                i = draw(st.integers(0, len(data) - 1))
+                data[i] ^= 1 << draw(st.integers(0, 7))
+            elif kind == "truncate":
+                del data[draw(st.integers(0, len(data))) :]
+            elif kind == "extend":
+                data += draw(st.binary(min_size=1, max_size=8))
+        return bytes(data)
+
+    return st.one_of(valid_idx, mutated_idx(), st.binary(max_size=40))
+
+
 @pytest.mark.slow
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    data=st.one_of(valid_idx, mutated_idx(), st.binary(max_size=40)),
-    compress=st.booleans(),
-    mangle_gzip=st.integers(0, 3),
-    where=st.integers(0, 2**16),
-)
-def test_reader_returns_consistent_array_or_raises_idx_error(
-    tmp_path, data, compress, mangle_gzip, where
-):
-    if compress:
-        gz = bytearray(gzip.compress(data))
-        if mangle_gzip == 1:
-            gz[where % len(gz)] ^= 0x55
-        elif mangle_gzip == 2:
-            del gz[where % len(gz) :]
-        elif mangle_gzip == 3:
-            gz += bytes([where % 256])
-        data = bytes(gz)
-    path = write(tmp_path / "fuzz.idx", data)
-    try:
-        array = load_idx(path)
-    except IDXError as e:
-        assert str(path) in str(e)
-        return
-    check_against_header(data, array)
+def test_reader_returns_consistent_array_or_raises_idx_error(tmp_path):
+    # hypothesis is imported here, when the test runs, not when the file is collected: its
+    # import costs the fast lane (which leaves this test out) more than all its IDX tests.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        data=idx_strategy(),
+        compress=st.booleans(),
+        mangle_gzip=st.integers(0, 3),
+        where=st.integers(0, 2**16),
+    )
+    def check(data, compress, mangle_gzip, where):
+        if compress:
+            gz = bytearray(gzip.compress(data))
+            if mangle_gzip == 1:
+                gz[where % len(gz)] ^= 0x55
+            elif mangle_gzip == 2:
+                del gz[where % len(gz) :]
+            elif mangle_gzip == 3:
+                gz += bytes([where % 256])
+            data = bytes(gz)
+        path = write(tmp_path / "fuzz.idx", data)
+        try:
+            array = load_idx(path)
+        except IDXError as e:
+            assert str(path) in str(e)
+            return
+        check_against_header(data, array)
+
+    check()
 
 
 def test_valid_idx_always_loads(tmp_path):

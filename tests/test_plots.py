@@ -69,6 +69,7 @@ def fake_metrics(epochs: int = 4) -> dict:
 
 
 # ---------------------------------------------------------------------------- plot functions
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_curves_writes_png(tmp_path: Path) -> None:
     path = plots.plot_curves(fake_metrics(), tmp_path / "curves.png")
