@@ -1,4 +1,10 @@
-"""Shared fixtures: run a test on each backend, find the real MNIST files."""
+"""Shared fixtures: run a test on each backend, find the real MNIST files, the fast lane.
+
+The fast lane, `pytest -m "not slow"`, leaves out what takes seconds: subprocess-heavy runs of
+the commands, training on real MNIST, the browser, the examples and the notebook, big kernel
+sweeps, and the comparisons against PyTorch (importing torch alone takes seconds). Plain
+`pytest` runs everything.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,26 @@ import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist.training import TEST_SIGINT_ENV
+from tinygrad_mnist.utils.data.idx import save_idx
 
 BACKENDS = ("numpy", "c")
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = REPO.parent / "shared" / "mnist"
+# The real MNIST files: $TINYGRAD_MNIST_DATA, else ../shared/mnist beside the repository. Made
+# absolute, since the commands the tests start run in another folder. Tests that need the files
+# skip without them (the `mnist_dir` fixture, `requires_mnist`): a test never downloads MNIST.
+MNIST_DIR = Path(
+    os.environ.get("TINYGRAD_MNIST_DATA") or REPO.parent / "shared" / "mnist"
+).absolute()
+HAS_MNIST = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
+NO_MNIST_REASON = (
+    f"the real MNIST files are not at {MNIST_DIR} (set $TINYGRAD_MNIST_DATA to their folder)"
+)
+requires_mnist = pytest.mark.skipif(not HAS_MNIST, reason=NO_MNIST_REASON)
 
 HAS_PLOT_EXTRA = find_spec("matplotlib") is not None and find_spec("PIL") is not None
 # Tests that draw real PNGs need the optional `plot` extra; without it they skip and say how
@@ -37,12 +55,101 @@ def backend_name(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def mnist_dir() -> Path:
-    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
+    """The folder of the real MNIST files; the test skips, saying where it looked, without them."""
+    if not HAS_MNIST:
+        pytest.skip(NO_MNIST_REASON)
     return MNIST_DIR
 
 
+# ---------------------------------------------------------------- the fast lane
+def _fast_lane(config: pytest.Config) -> bool:
+    """True when the marker expression leaves the slow tests out (`-m "not slow"`)."""
+    return "not slow" in (config.getoption("markexpr", "") or "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In the fast lane torch counts as absent (`import torch` raises ImportError), so that its
+    # import, seconds long, is not paid at collection; the comparisons against it are marked
+    # slow below and left out, and the hand-checked values beside them still run.
+    if _fast_lane(config) and "torch" not in sys.modules:
+        sys.modules["torch"] = None
+
+
+# The slow tests of files being edited on other branches, marked here so that those edits still
+# merge; the marks belong in the files, with @pytest.mark.slow, when their owners next touch them.
+# file -> names of its slow tests (without parameters); "*" is every test of the file.
+SLOW_TESTS_MARKED_HERE = {
+    "test_browser_digit_pad.py": {"*"},  # Chromium, and a model trained on real MNIST
+    "test_browser_explorer.py": {"*"},  # Chromium
+    "test_digit_pad.py": {  # `serve` started in a subprocess
+        "test_serve_starts_on_loopback_and_stops_cleanly_on_ctrl_c",
+        "test_serve_warns_when_listening_beyond_loopback",
+        "test_serve_port_in_use_is_a_one_line_error",
+        "test_serve_bad_host_or_port",
+        "test_serve_refuses_bad_model_files_before_listening",
+        "test_serve_is_in_the_help",
+    },
+    "test_viz.py": {  # `explore` in a subprocess
+        "test_cli_writes_the_forward_pass_page",
+        "test_cli_bad_paths_get_one_line",
+        "test_cli_folder_as_out_and_unknown_example",
+    },
+    "test_tensor_ops.py": {"test_deep_chain_backward"},  # a graph thousands of nodes deep
+    "test_gemm.py": {  # the sweeps over shapes, ISAs and activations (test_kernels.py keeps one)
+        "test_matmul_odd_shapes",
+        "test_matmul_mlp_shapes",
+        "test_packed_driver_on_odd_shapes",
+        "test_threads_give_same_result",
+        "test_concurrent_python_threads",
+        "test_linear_forward",
+        "test_linear_backward",
+    },
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Adds the slow marker to the tests of SLOW_TESTS_MARKED_HERE, and to every comparison
+    against PyTorch: a test with skipif('torch is not installed'), or named test_matches_torch*
+    (those import torch inside the test)."""
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        marked_here = SLOW_TESTS_MARKED_HERE.get(item.path.name, set())
+        if (
+            "*" in marked_here
+            or name in marked_here
+            or name.startswith("test_matches_torch")
+            or any("torch" in str(m.kwargs.get("reason", "")) for m in item.iter_markers("skipif"))
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 # ---------------------------------------------------------------- the command line
+def write_tiny_mnist(folder: Path, n_train: int = 60, n_test: int = 20) -> Path:
+    """Tiny random MNIST-shaped IDX files in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), np.uint8)
+        save_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        save_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, np.uint8))
+    return folder
+
+
+def quick_train(data: Path, out: Path | str, *extra: str) -> list[str]:
+    """The arguments of a one-epoch `train` of an 8-unit MLP on NumPy, writing `out`."""
+    return [
+        "train", "--data-dir", str(data), "--hidden", "8", "--epochs", "1", "--batch-size",
+        "20", "--no-progress", "--backend", "numpy", "--output", str(out), *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A folder of tiny random MNIST-shaped IDX files (60 training, 20 test images)."""
+    return write_tiny_mnist(tmp_path / "mnist")
+
+
 def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python -m tinygrad_mnist ARGS` on one core, run outside the repo so that the installed
     package (with its compiled kernels), or the one on $PYTHONPATH, is the one imported."""

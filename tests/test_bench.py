@@ -48,6 +48,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 
 
 # ---------------------------------------------------------------- the `bench` command
+@pytest.mark.slow
 def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
     plot = tmp_path / "bench.png"
     args = ["-m", "tinygrad_mnist", "bench", "--json", "--steps", "3", "--repeats", "1"]
@@ -114,6 +115,7 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_bench_table_prints_every_contender_and_its_threads(mnist_dir: Path) -> None:
     args = ["-m", "tinygrad_mnist", "bench", "--steps", "2", "--repeats", "1"]
     args += ["--model", "784,16,10", "--batch-size", "8", "--data-dir", str(mnist_dir)]
@@ -303,6 +305,7 @@ def test_fraction_of_peak_is_flops_over_time_times_peak() -> None:
     assert fma_peak.fraction_of_peak(100e6, 1.0, 200.0, threads=2) == pytest.approx(0.25)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_C, reason="needs the C kernels (the peak is of their ISA)")
 def test_fma_peak_is_measured_for_as_long_as_asked() -> None:
     import time
@@ -321,6 +324,7 @@ def test_fma_peak_is_measured_for_as_long_as_asked() -> None:
     assert peak["isa"] == training_speed.environment()["c_isa"] == fma_peak.gemm_isa()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_C, reason="needs the C kernels (the peak is of their ISA)")
 def test_fma_peak_probe_runs_every_isa_this_cpu_has_and_refuses_the_rest() -> None:
     """fma_peak.c checks the CPU itself: an ISA it lacks gives -1, never an illegal

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,7 @@ def trained(tmp_path_factory):
 
 
 # ----------------------------------------------------------------------- train and eval
+@pytest.mark.slow
 def test_train_writes_model_and_metrics(trained):
     out, result, metrics = trained
     assert sorted(p.name for p in out.iterdir()) == ["m.json", "m.npz"]  # no temp files left
@@ -67,6 +70,7 @@ def test_train_writes_model_and_metrics(trained):
     assert model.sizes == [784, 256, 128, 10] and meta["test_acc"] == metrics["test_acc"]
 
 
+@pytest.mark.slow
 def test_eval_prints_the_accuracy_of_the_metrics(trained):
     out, _, metrics = trained
     args = ["eval", str(out / "m.npz"), "--data-dir", str(MNIST_DIR), "--test-limit", "1000"]
@@ -87,6 +91,7 @@ def test_eval_prints_the_accuracy_of_the_metrics(trained):
 
 
 # ----------------------------------------------------------------------- Ctrl-C and resume
+@pytest.mark.slow
 def test_sigint_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_path):
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
@@ -124,6 +129,7 @@ def test_sigint_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
 
 
 # ----------------------------------------------------------------------- errors
+@pytest.mark.slow
 def test_missing_data_dir_is_one_clear_error(tmp_path):
     missing = tmp_path / "no-mnist-here"
     result = run_cli(
@@ -135,6 +141,7 @@ def test_missing_data_dir_is_one_clear_error(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
+@pytest.mark.slow
 def test_corrupt_model_file_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip file")
@@ -179,6 +186,7 @@ def test_bad_option_values_are_rejected_before_loading_data(argv, message, capsy
     assert err.startswith(message) and "MNIST" not in err
 
 
+@pytest.mark.slow
 def test_diverged_training_exits_1_without_saving(tmp_path, capsys):
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
@@ -220,6 +228,7 @@ def test_help_lists_every_option_with_its_default(command, options, capsys):
         assert "(default: cosine)" in flat and "(default: mnist_mlp.npz)" in flat
 
 
+@pytest.mark.slow
 def test_python_dash_m_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
@@ -242,6 +251,7 @@ def test_bad_backend_in_the_environment_is_one_clear_error(monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("error: TINYGRAD_BACKEND='cuda' is not one of")
 
 
+@pytest.mark.slow
 def test_train_with_plot_draws_the_pictures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
@@ -254,3 +264,25 @@ def test_train_with_plot_draws_the_pictures(tmp_path, capsys):
     pngs = sorted(p.name for p in (tmp_path / "plots").iterdir())
     assert "curves.png" in pngs and "confusion.png" in pngs
     assert (tmp_path / "plots" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------- Ctrl-C during start-up
+@pytest.mark.slow
+def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
+    # The console script does exactly this (`from tinygrad_mnist.cli import main`); the import
+    # hook delivers Ctrl-C at a known moment of the import, the first ~0.15 s of a run.
+    code = (
+        "import os, signal, sys\n"
+        "sys.argv = ['tinygrad-mnist', 'eval', 'missing.npz']\n"
+        "class Hook:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'tinygrad_mnist.tensors.tensor':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Hook())\n"
+        "from tinygrad_mnist.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert_clean_error(result, 130, r"^error: interrupted$")

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from tinygrad_mnist.atomic_file import write_bytes_atomic
+import tinygrad_mnist.nn.functional as F
+from tinygrad_mnist import Tensor
 from tinygrad_mnist.utils.data import (
     DataLoader,
     DownloadError,
@@ -220,32 +219,6 @@ def test_corrupt_gzip_is_rejected(tmp_path):
 
 # --------------------------------------------------------------------- IDX: property testing
 
-valid_idx = st.builds(
-    lambda code, dims, seed: idx_bytes(
-        code,
-        tuple(dims),
-        np.random.default_rng(seed).bytes(int(np.prod(dims)) * DTYPES[code].itemsize),
-    ),
-    st.sampled_from(sorted(DTYPES)),
-    st.lists(st.integers(0, 4), min_size=1, max_size=4),
-    st.integers(0, 2**32 - 1),
-)
-
-
-@st.composite
-def mutated_idx(draw):
-    data = bytearray(draw(valid_idx))
-    for _ in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(["flip", "truncate", "extend"]))
-        if kind == "flip" and data:
-            i = draw(st.integers(0, len(data) - 1))
-            data[i] ^= 1 << draw(st.integers(0, 7))
-        elif kind == "truncate":
-            del data[draw(st.integers(0, len(data))) :]
-        elif kind == "extend":
-            data += draw(st.binary(min_size=1, max_size=8))
-    return bytes(data)
-
 
 def check_against_header(data: bytes, array: np.ndarray) -> None:
     """A successfully read array must be exactly what the (decompressed) bytes describe."""
@@ -263,34 +236,71 @@ def check_against_header(data: bytes, array: np.ndarray) -> None:
     np.testing.assert_array_equal(array.view(f"u{itemsize}"), expected)
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    data=st.one_of(valid_idx, mutated_idx(), st.binary(max_size=40)),
-    compress=st.booleans(),
-    mangle_gzip=st.integers(0, 3),
-    where=st.integers(0, 2**16),
-)
-def test_reader_returns_consistent_array_or_raises_idx_error(
-    tmp_path, data, compress, mangle_gzip, where
-):
-    if compress:
-        gz = bytearray(gzip.compress(data))
-        if mangle_gzip == 1:
-            gz[where % len(gz)] ^= 0x55
-        elif mangle_gzip == 2:
-            del gz[where % len(gz) :]
-        elif mangle_gzip == 3:
-            gz += bytes([where % 256])
-        data = bytes(gz)
-    path = write(tmp_path / "fuzz.idx", data)
-    try:
-        array = load_idx(path)
-    except IDXError as e:
-        assert str(path) in str(e)
-        return
-    check_against_header(data, array)
+def idx_strategy():
+    """Valid IDX bytes, mutated ones (bits flipped, cut short, extended) and plain noise."""
+    from hypothesis import strategies as st
+
+    valid_idx = st.builds(
+        lambda code, dims, seed: idx_bytes(
+            code,
+            tuple(dims),
+            np.random.default_rng(seed).bytes(int(np.prod(dims)) * DTYPES[code].itemsize),
+        ),
+        st.sampled_from(sorted(DTYPES)),
+        st.lists(st.integers(0, 4), min_size=1, max_size=4),
+        st.integers(0, 2**32 - 1),
+    )
+
+    @st.composite
+    def mutated_idx(draw):
+        data = bytearray(draw(valid_idx))
+        for _ in range(draw(st.integers(0, 3))):
+            kind = draw(st.sampled_from(["flip", "truncate", "extend"]))
+            if kind == "flip" and data:
+                i = draw(st.integers(0, len(data) - 1))
+                data[i] ^= 1 << draw(st.integers(0, 7))
+            elif kind == "truncate":
+                del data[draw(st.integers(0, len(data))) :]
+            elif kind == "extend":
+                data += draw(st.binary(min_size=1, max_size=8))
+        return bytes(data)
+
+    return st.one_of(valid_idx, mutated_idx(), st.binary(max_size=40))
+
+
+@pytest.mark.slow
+def test_reader_returns_consistent_array_or_raises_idx_error(tmp_path):
+    # hypothesis is imported here, when the test runs, not when the file is collected: its
+    # import costs the fast lane (which leaves this test out) more than all its IDX tests.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        data=idx_strategy(),
+        compress=st.booleans(),
+        mangle_gzip=st.integers(0, 3),
+        where=st.integers(0, 2**16),
+    )
+    def check(data, compress, mangle_gzip, where):
+        if compress:
+            gz = bytearray(gzip.compress(data))
+            if mangle_gzip == 1:
+                gz[where % len(gz)] ^= 0x55
+            elif mangle_gzip == 2:
+                del gz[where % len(gz) :]
+            elif mangle_gzip == 3:
+                gz += bytes([where % 256])
+            data = bytes(gz)
+        path = write(tmp_path / "fuzz.idx", data)
+        try:
+            array = load_idx(path)
+        except IDXError as e:
+            assert str(path) in str(e)
+            return
+        check_against_header(data, array)
+
+    check()
 
 
 def test_valid_idx_always_loads(tmp_path):
@@ -299,31 +309,6 @@ def test_valid_idx_always_loads(tmp_path):
         data = idx_bytes(code, (2, 3), bytes(range(6 * DTYPES[code].itemsize)))
         check_against_header(data, load_idx(write(tmp_path / "ok", data)))
         check_against_header(data, load_idx(write(tmp_path / "ok.gz", gzip.compress(data))))
-
-
-# -------------------------------------------------------------------------- atomic writing
-
-
-def test_write_bytes_atomic_replaces_file(tmp_path):
-    path = tmp_path / "f.bin"
-    write_bytes_atomic(path, b"old")
-    write_bytes_atomic(path, b"new")
-    assert path.read_bytes() == b"new"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
-
-
-def test_write_bytes_atomic_failure_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
-    path = tmp_path / "f.bin"
-    write_bytes_atomic(path, b"old")
-
-    def failing_replace(src, dst):
-        raise OSError("disk on fire")
-
-    monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk on fire"):
-        write_bytes_atomic(path, b"new")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
 
 
 # ------------------------------------------------------------------ MNIST: tiny fake files
@@ -778,3 +763,53 @@ def test_loader_rejects_mismatched_lengths_and_float_labels():
         DataLoader(x, y[:3])
     with pytest.raises(ValueError, match="integer"):
         DataLoader(x, y.astype(np.float32))
+
+
+# ------------------------------------------------------------------ untrusted files and labels
+def write_mnist(folder: Path, n: int, split: str = "test") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = "train" if split == "train" else "t10k"
+    rng = np.random.default_rng(0)
+    save_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), np.uint8))
+    save_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, np.uint8))
+
+
+def test_symlink_loop_or_directory_in_the_data_dir_is_not_called_missing(tmp_path):
+    write_mnist(tmp_path, 3)
+    images = tmp_path / "t10k-images-idx3-ubyte.gz"
+    images.unlink()
+    images.symlink_to(images)  # a loop
+    with pytest.raises(MNISTNotFoundError) as info:
+        load_mnist("test", tmp_path)
+    message = str(info.value)
+    assert "t10k-images-idx3-ubyte.gz cannot be opened (Too many levels of symbolic links)" in (
+        message
+    )
+    assert "missing" not in message
+    images.unlink()
+    images.mkdir()
+    with pytest.raises(MNISTNotFoundError, match=r"t10k-images-idx3-ubyte\.gz is a directory"):
+        load_mnist("test", tmp_path)
+
+
+def test_huge_labels_are_reported_as_they_are():
+    logits = Tensor(np.zeros((1, 10), np.float32))
+    with pytest.raises(ValueError, match=r"got 1e\+20$"):
+        F.cross_entropy(logits, np.array([1e20]))
+    with pytest.raises(ValueError, match=r"got 18446744073709551615$"):
+        F.cross_entropy(logits, np.array([2**64 - 1], dtype=np.uint64))
+    with pytest.raises(ValueError, match=r"18446744073709551615 is far outside"):
+        DataLoader(np.zeros((1, 3)), np.array([2**64 - 1], dtype=np.uint64))
+    # In range they still work.
+    assert F.cross_entropy(logits, np.array([3], dtype=np.uint64)).item() == pytest.approx(
+        np.log(10)
+    )
+
+
+def test_idx_files_with_no_images_are_one_clear_error(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    save_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
+    save_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(0, np.uint8))
+    with pytest.raises(IDXError, match="holds 0 images; a data set needs at least one"):
+        load_mnist("test", folder)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MNIST_DIR, REPO
+from conftest import HAS_MNIST, MNIST_DIR, NO_MNIST_REASON, REPO
 
 EXAMPLES = REPO / "examples"
 
@@ -78,10 +78,17 @@ def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(RUNS)
 
 
-@pytest.mark.parametrize("name", sorted(RUNS))
+# Each run is a fresh Python process; the course's forward pass stays in the fast lane.
+FAST_EXAMPLES = {"forward_pass.py"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in FAST_EXAMPLES else pytest.param(n, marks=pytest.mark.slow) for n in sorted(RUNS)],
+)
 def test_example_runs_at_its_defaults(name: str, tmp_path: Path):
-    if name in NEEDS_MNIST and not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
+    if name in NEEDS_MNIST and not HAS_MNIST:
+        pytest.skip(NO_MNIST_REASON)
     if name == "activations.py":
         pytest.importorskip("matplotlib")
     proc = run_example(name, tmp_path)
@@ -104,6 +111,7 @@ def test_example_runs_at_its_defaults(name: str, tmp_path: Path):
         assert float(re.findall(r"training accuracy (\d+)%", proc.stdout)[-1]) >= 95
 
 
+@pytest.mark.slow
 def test_compare_backends_without_the_c_backend_says_so(tmp_path: Path, mnist_dir: Path):
     # Hide the compiled kernels, as on a machine where `pip install` had no C compiler.
     (tmp_path / "sitecustomize.py").write_text(

@@ -15,6 +15,7 @@ modules may take only `__version__` from it.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,7 @@ def imports_of(module: str, path: Path, known: set[str]) -> set[tuple[str, tuple
     return out
 
 
+@functools.cache  # the source is read once; the tests below only read the graph
 def graph() -> dict[str, set[str]]:
     """module -> the modules importing it runs, parent packages' __init__ included."""
     mods = modules()

@@ -1,8 +1,8 @@
 """The training loop people write by hand: in-place updates under no_grad, `.grad` as a Tensor,
 version counters that catch a changed input, freed graphs, and param_groups.
 
-Also issue 11's items 11 (backward(grad=arr) never aliases the caller's array), 12 (opt.step()
-between forward and backward is detected) and 22 (Tensor + 2**70 says what is wrong).
+Also: backward(grad=arr) never aliases the caller's array, opt.step() between forward and
+backward is detected, and Tensor + 2**70 says what is wrong.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def test_second_backward_raises_as_in_torch():
         yt.backward()
 
 
-# ------------------------------------------------------------------ issue 11, item 11
+# ------------------------------------------------------------------ the caller's gradient array
 def test_backward_never_aliases_the_callers_gradient(backend_name):
     a = Tensor([1.0, 1.0], requires_grad=True)
     b = Tensor([1.0, 1.0], requires_grad=True)
@@ -195,7 +195,7 @@ def test_backward_never_aliases_the_callers_gradient(backend_name):
     assert g[0] == 1.0
 
 
-# ------------------------------------------------------------------ issue 11, item 12
+# ------------------------------------------------------------------ changes between forward and backward
 @pytest.mark.parametrize("opt_cls", [SGD, Adam])
 def test_step_between_forward_and_backward_is_detected(backend_name, opt_cls):
     model = nn.MLP([4, 3, 2])
@@ -253,7 +253,7 @@ def test_an_input_changed_after_forward_is_detected(backend_name):
         e.sum().backward()
 
 
-# ------------------------------------------------------------------ issue 11, item 22
+# ------------------------------------------------------------------ huge Python integers
 def test_huge_python_ints_get_a_clear_message(backend_name):
     x = Tensor([1.0, 2.0])
     np.testing.assert_allclose((x + 2**70).data, [2.0**70, 2.0**70])  # fits a float
@@ -315,6 +315,7 @@ def test_param_groups_steps_match_torch(backend_name):
 
 
 # ------------------------------------------------------------------ the loop people write
+@pytest.mark.slow
 def test_manual_sgd_loop_trains_mnist(backend_name, mnist_dir):
     """The course's and micrograd's loop, by hand: forward, log_softmax, the picked
     log-probabilities by tensor indexing, zero the grads, backward, and `p -= lr * p.grad`

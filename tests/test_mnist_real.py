@@ -1,22 +1,21 @@
-"""Loads the real MNIST files from ../shared/mnist (next to the repository) and checks them."""
+"""The real MNIST files ($TINYGRAD_MNIST_DATA, else ../shared/mnist beside the repository): their
+checksums, shapes and label counts, as load_mnist reads them."""
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MNIST_DIR
 
 from tinygrad_mnist.utils.data import load_mnist, load_mnist_arrays
 from tinygrad_mnist.utils.data.mnist import MD5, mnist_filenames
 
-MNIST_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "mnist"
-
 pytestmark = pytest.mark.skipif(
     not all((MNIST_DIR / f"{n}.gz").is_file() for n in MD5),
-    reason=f"the real MNIST files are not in {MNIST_DIR}",
+    reason=f"the real MNIST files are not in {MNIST_DIR} (set $TINYGRAD_MNIST_DATA to their folder)",
 )
 
 # Images per digit 0..9: a fingerprint of the labels that any reader bug would change.
@@ -39,7 +38,9 @@ def as_idx_bytes(array: np.ndarray) -> bytes:
     return header + array.tobytes()
 
 
-@pytest.mark.parametrize(("split", "n"), [("train", 60000), ("test", 10000)])
+@pytest.mark.parametrize(
+    ("split", "n"), [pytest.param("train", 60000, marks=pytest.mark.slow), ("test", 10000)]
+)
 def test_real_mnist(split, n):
     images, labels = load_mnist(split, data_dir=MNIST_DIR)
     assert images.shape == (n, 28, 28) and images.dtype == np.uint8

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import requires_plot_extra
+from conftest import assert_clean_error, quick_train, requires_plot_extra, run_cli
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import cli, plots
@@ -69,6 +69,7 @@ def fake_metrics(epochs: int = 4) -> dict:
 
 
 # ---------------------------------------------------------------------------- plot functions
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_curves_writes_png(tmp_path: Path) -> None:
     path = plots.plot_curves(fake_metrics(), tmp_path / "curves.png")
@@ -88,6 +89,7 @@ def test_epoch_series_reads_train_metrics_and_keeps_null_as_gap() -> None:
         plots.epoch_series({"epochs": []})
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_confusion_writes_png(tmp_path: Path) -> None:
     confusion = np.random.default_rng(0).integers(0, 30, (10, 10)) + np.diag([900] * 10)
@@ -106,6 +108,7 @@ def test_most_confident_mistakes_picks_wrong_ones_by_probability() -> None:
     np.testing.assert_array_equal(plots.most_confident_mistakes(labels, preds, probs, 2), [3, 1])
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_misclassified_writes_png(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
@@ -132,6 +135,7 @@ def test_weight_mosaic_places_each_unit_scaled_to_its_max() -> None:
     assert np.nanmax(np.abs(mosaic)) == 1.0
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_first_layer_writes_png(tmp_path: Path) -> None:
     weight = MLP([784, 16, 10], seed=0)[0].weight.data
@@ -141,6 +145,7 @@ def test_plot_first_layer_writes_png(tmp_path: Path) -> None:
         plots.plot_first_layer(np.zeros((4, 100)), tmp_path / "bad.png")
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_png_replaces_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "curves.png"
@@ -187,6 +192,7 @@ def test_plot_command_without_matplotlib_prints_one_line(
     assert err.startswith("error: ") and err.count("\n") == 1 and INSTALL in err
 
 
+@pytest.mark.slow
 def test_importing_the_package_and_cli_does_not_import_matplotlib() -> None:
     code = (
         "import sys, tinygrad_mnist, tinygrad_mnist.cli as cli\n"
@@ -206,6 +212,7 @@ def test_importing_the_package_and_cli_does_not_import_matplotlib() -> None:
 
 
 # ---------------------------------------------------------------------------- plot command
+@pytest.mark.slow
 @requires_plot_extra
 def test_make_plots_on_the_test_set(
     mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -249,6 +256,7 @@ def test_make_plots_on_the_test_set(
     assert ((probs >= 0.1) & (probs <= 1)).all()  # the top class of 10 has p >= 1/10
 
 
+@pytest.mark.slow
 @requires_plot_extra
 def test_plot_command_finds_metrics_next_to_model(
     mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -288,3 +296,40 @@ def test_plot_command_bad_inputs_are_one_line_errors(
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and expected in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------- bad destinations and models
+@pytest.mark.slow
+def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "file").write_text("x")
+    result = run_cli(*quick_train(tiny_data, tmp_path / "m.npz", "--plot", str(tmp_path / "file")))
+    assert_clean_error(result, 2, r"error: --plot .*file is a file, not a folder")
+    assert not (tmp_path / "m.npz").exists()
+    result = run_cli("bench", "--plot", str(tmp_path / "nowhere" / "b.png"), "--steps", "1")
+    assert_clean_error(
+        result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_plot_of_a_model_that_is_not_784_to_10_and_of_deep_metrics(tmp_path, tiny_data):
+    pytest.importorskip("matplotlib")
+    save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
+    result = run_cli(
+        "plot",
+        str(tmp_path / "five.npz"),
+        "--data-dir",
+        str(tiny_data),
+        "--out",
+        str(tmp_path / "p"),
+    )
+    assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs")
+    save_model(tmp_path / "ok.npz", MLP([784, 8, 10], seed=0))
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = run_cli(
+        "plot", str(tmp_path / "ok.npz"), "--metrics", str(tmp_path / "deep.json"),
+        "--data-dir", str(tiny_data), "--out", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert_clean_error(result, 2, r"deep\.json: the metrics JSON is nested too deeply")

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import HAS_MNIST, MNIST_DIR, NO_MNIST_REASON
 
 import tinygrad_mnist as tg
 import tinygrad_mnist.nn.functional as F
@@ -31,7 +33,6 @@ from tinygrad_mnist.utils.data import load_mnist, load_mnist_arrays
 Image = pytest.importorskip("PIL.Image")
 
 INSTALL = 'pip install "tinygrad-mnist[plot]"'
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "mnist"  # as in conftest.py
 
 
 @pytest.fixture(autouse=True)
@@ -167,12 +168,70 @@ def test_without_pillow_reading_an_image_says_how_to_install(
     assert INSTALL in str(info.value)
 
 
+# ---------------------------------------------------------------------------- odd images
+def bar_image(height: int, width: int) -> np.ndarray:
+    """A dark bar on white paper."""
+    img = np.full((height, width), 255, np.uint8)
+    img[height // 4 : 3 * height // 4, width // 2 - max(1, width // 10) : width // 2 + 2] = 0
+    return img
+
+
+def test_a_long_strip_is_refused_without_padding_it(tmp_path):
+    Image.fromarray(bar_image(28, 40_000)).save(tmp_path / "strip.png")
+    with pytest.raises(ImageInputError, match=r"40000 x 28 pixels, more than 10 times"):
+        load_digit_image(tmp_path / "strip.png")
+
+
+def test_memory_for_a_wide_image_is_bounded_by_the_output():
+    gray = bar_image(280, 2000)  # 560 KB; padding it to 2000 x 2000 first would take 4 MB
+    tracemalloc.start()
+    try:
+        pixels = to_mnist_pixels(gray)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert pixels.shape == (28, 28) and peak < 2_000_000, peak
+    # The 280 x 2000 bar is shrunk to 28 x 4 rows in the middle, padded with black.
+    assert pixels[:10].max() == 0 and pixels[18:].max() == 0
+
+
+def test_a_16_bit_png_is_rescaled_not_clipped(tmp_path):
+    img = np.full((40, 40), 65535, np.uint16)  # white paper
+    img[5:35, 15:25] = 32768  # mid-gray ink: 50%, clipping would make it white (no ink)
+    Image.fromarray(img).save(tmp_path / "deep.png")
+    gray = load_grayscale(tmp_path / "deep.png")
+    assert gray[0, 0] == 255 and abs(int(gray[20, 20]) - 128) <= 1
+
+
+def test_a_float_tiff_is_rescaled_not_clipped(tmp_path):
+    img = np.ones((40, 40), np.float32)
+    img[5:35, 15:25] = 0.25
+    Image.fromarray(img, mode="F").save(tmp_path / "float.tif")
+    gray = load_grayscale(tmp_path / "float.tif")
+    assert gray[0, 0] == 255 and abs(int(gray[20, 20]) - 64) <= 1
+
+
+def test_a_blank_image_is_refused(tmp_path):
+    Image.fromarray(np.full((40, 40), 200, np.uint8)).save(tmp_path / "blank.png")
+    with pytest.raises(ImageInputError, match=r"blank\.png: image is blank"):
+        load_digit_image(tmp_path / "blank.png")
+
+
+def test_an_animated_gif_is_refused(tmp_path):
+    blank = Image.fromarray(np.zeros((40, 40), np.uint8))
+    digit = Image.fromarray(bar_image(40, 40))
+    blank.save(tmp_path / "anim.gif", save_all=True, append_images=[digit])
+    assert Image.open(tmp_path / "anim.gif").n_frames == 2
+    with pytest.raises(ImageInputError, match=r"an animated image with 2 frames"):
+        load_digit_image(tmp_path / "anim.gif")
+
+
 # ---------------------------------------------------------------------------- predict command
 @pytest.fixture(scope="module")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLP trained for 300 steps on 3000 MNIST images: enough to read a clear 7."""
-    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"the real MNIST files are not at {MNIST_DIR}")
+    if not HAS_MNIST:
+        pytest.skip(NO_MNIST_REASON)
     x, y = load_mnist_arrays("train", MNIST_DIR)
     x, y = x[:3000], y[:3000]
     rng = np.random.default_rng(0)
@@ -196,6 +255,7 @@ def run_predict(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, st
     return status, out, err
 
 
+@pytest.mark.slow
 def test_predict_test_digit_zero_is_a_seven(
     trained_model: Path, mnist_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -223,6 +283,7 @@ def test_predict_test_digit_zero_is_a_seven(
         )
 
 
+@pytest.mark.slow
 def test_predict_own_image_of_a_seven(
     trained_model: Path, mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -237,6 +298,7 @@ def test_predict_own_image_of_a_seven(
     assert "█" not in out and "@" in out  # --ascii
 
 
+@pytest.mark.slow
 def test_predict_bad_inputs_are_one_line_errors(
     trained_model: Path, mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -271,6 +271,7 @@ def test_second_backward_accumulates_leaves_only():
     assert c._prev[0].grad == 2.0  # ... inner nodes are recomputed, not doubled
 
 
+@pytest.mark.slow
 def test_chain_of_100k_nodes_backward():
     x = Value(1.0)
     y = x

@@ -55,6 +55,7 @@ def weights(path) -> list[np.ndarray]:
 
 
 # ----------------------------------------------------------------------- real MNIST
+@pytest.mark.slow
 def test_one_short_epoch_on_real_mnist_beats_85_percent(backend_name, mnist_dir, tmp_path):
     out = tmp_path / "model.npz"
     config = TrainConfig(
@@ -92,6 +93,7 @@ def test_one_short_epoch_on_real_mnist_beats_85_percent(backend_name, mnist_dir,
     np.testing.assert_allclose(per_class, metrics["per_class_acc"])
 
 
+@pytest.mark.slow
 def test_diverging_lr_on_real_mnist_stops_with_a_clear_message(mnist_dir, tmp_path):
     config = TrainConfig(
         epochs=1,
@@ -159,8 +161,16 @@ def test_learns_the_easy_digits_and_records_time_to_98(fake_mnist, tmp_path):
     assert metrics["epochs"][-1]["lr"] == 0.0  # the cosine schedule ends at 0
 
 
-@pytest.mark.parametrize("stop_at", [4, 10, 13])  # mid epoch 1, end of epoch 1, mid epoch 2
-@pytest.mark.parametrize(("optimizer", "schedule"), [("sgd", "cosine"), ("adam", "step")])
+# stop at: mid epoch 1, end of epoch 1, mid epoch 2; the fast lane keeps one (across an epoch)
+RESUMES = [
+    pytest.param(stop_at, opt, sched, id=f"{opt}-{sched}-{stop_at}", marks=marks)
+    for opt, sched in [("sgd", "cosine"), ("adam", "step")]
+    for stop_at in (4, 10, 13)
+    for marks in [() if (opt, stop_at) == ("sgd", 13) else pytest.mark.slow]
+]
+
+
+@pytest.mark.parametrize(("stop_at", "optimizer", "schedule"), RESUMES)
 def test_resume_gives_bit_identical_weights(
     fake_mnist, tmp_path, backend_name, stop_at, optimizer, schedule
 ):

@@ -1,6 +1,6 @@
-"""Commands and training under bad conditions: thread counts, output paths checked before the first
-step, saves that fail, oversized models, non-MNIST models, bad checkpoints, odd images,
-zero-size batched matmul and an early Ctrl-C. Tiny IDX files keep every run fast."""
+"""The train command (and eval, predict) under bad conditions: thread counts, output paths checked
+before the first step, saves that fail, oversized models, non-MNIST models, empty data sets and
+bad checkpoints. Tiny IDX files keep every run fast."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_clean_error, run_cli
+from conftest import assert_clean_error, quick_train, run_cli, write_tiny_mnist
 
-from tinygrad_mnist import Tensor, backend, commands, training
+from tinygrad_mnist import commands, training
 from tinygrad_mnist.atomic_file import FileWriteError
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.serialization import META_KEY, ModelFileError, load_model, save_model
@@ -31,45 +30,6 @@ from tinygrad_mnist.training import (
     TrainingInterrupted,
     train,
 )
-from tinygrad_mnist.utils.data.idx import save_idx
-
-try:  # Pillow comes with the plot extra; only the image tests below need it
-    from PIL import Image
-except ImportError:
-    Image = None
-needs_pillow = pytest.mark.skipif(
-    Image is None, reason='needs Pillow (the plot extra): pip install ".[test,plot]"'
-)
-
-from tinygrad_mnist.digit_render import (  # noqa: E402
-    ImageInputError,
-    load_digit_image,
-    load_grayscale,
-    to_mnist_pixels,
-)
-
-
-def write_mnist(folder: Path, n_train: int = 60, n_test: int = 20) -> Path:
-    """Tiny random MNIST-shaped IDX files in `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images = rng.integers(0, 256, (n, 28, 28), np.uint8)
-        save_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        save_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, np.uint8))
-    return folder
-
-
-def quick_train(data: Path, out: Path | str, *extra: str) -> list[str]:
-    return [
-        "train", "--data-dir", str(data), "--hidden", "8", "--epochs", "1", "--batch-size",
-        "20", "--no-progress", "--backend", "numpy", "--output", str(out), *extra,
-    ]  # fmt: skip
-
-
-@pytest.fixture
-def tiny_data(tmp_path) -> Path:
-    return write_mnist(tmp_path / "mnist")
 
 
 @pytest.fixture
@@ -106,12 +66,14 @@ def c_train(data: Path, out: Path) -> list[str]:
     return quick_train(data, out, "--hidden", "64", "--batch-size", "60", "--backend", "c")
 
 
+@pytest.mark.slow
 def test_absurd_thread_count_is_capped_with_a_note(tiny_data, tmp_path):
     result = run_cli(*c_train(tiny_data, tmp_path / "m.npz"), "--threads", "1000000")
     assert_clean_error(result, 0, r"note: --threads 1000000 is more than the \d+ CPUs here; using")
     assert (tmp_path / "m.npz").exists()
 
 
+@pytest.mark.slow
 def test_absurd_thread_environment_variable_is_capped_or_refused(tiny_data, tmp_path):
     result = run_cli(
         *c_train(tiny_data, tmp_path / "m.npz"), env_extra={"TINYGRAD_NUM_THREADS": "1000000"}
@@ -123,6 +85,7 @@ def test_absurd_thread_environment_variable_is_capped_or_refused(tiny_data, tmp_
     assert_clean_error(result, 2, r"error: TINYGRAD_NUM_THREADS='lots' is not a whole number")
 
 
+@pytest.mark.slow
 def test_c_kernels_cap_the_thread_count_themselves():
     lib = pytest.importorskip("tinygrad_mnist._kernels").lib
     try:
@@ -212,6 +175,7 @@ def test_unwritable_output_folder_is_refused_before_any_data_is_read(
     assert fake_mnist == []
 
 
+@pytest.mark.slow
 def test_collision_on_the_command_line_exits_2_before_training(tiny_data, tmp_path):
     result = run_cli(*quick_train(tiny_data, tmp_path / "model.json"))
     assert_clean_error(result, 2, r"error: --metrics \(default\) .*model\.json is the same file")
@@ -324,6 +288,7 @@ def test_huge_hidden_layer_is_refused_before_allocating(tmp_path, fake_mnist):
     assert fake_mnist == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -342,12 +307,14 @@ def test_huge_or_non_mnist_models_on_the_command_line(argv, message):
 
 
 # ---------------------------------------------------------------------------- odd models
+@pytest.mark.slow
 def test_eval_of_a_model_that_is_not_784_to_10(tmp_path, tiny_data):
     save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
     result = run_cli("eval", str(tmp_path / "five.npz"), "--data-dir", str(tiny_data))
     assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs; an MNIST model maps 784")
 
 
+@pytest.mark.slow
 def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
     model = MLP([784, 10], seed=0)
     with_nan = {k: np.full_like(v, 3e38) for k, v in model.state_dict().items()}
@@ -361,9 +328,10 @@ def test_predict_with_weights_that_overflow_to_nan(tmp_path, tiny_data):
     assert_clean_error(result, 2, r"outputs overflow to NaN/Inf on the test images")
 
 
-# ---------------------------------------------------------------------------- 0 images
+# ---------------------------------------------------------------------------- empty data sets
+@pytest.mark.slow
 def test_train_on_empty_idx_files_is_one_clear_error(tmp_path):
-    data = write_mnist(tmp_path / "empty", n_train=60, n_test=0)
+    data = write_tiny_mnist(tmp_path / "empty", n_train=60, n_test=0)
     result = run_cli(*quick_train(data, tmp_path / "m.npz"))
     assert_clean_error(result, 2, "holds 0 images")
 
@@ -432,151 +400,3 @@ def test_impossible_training_state_in_a_checkpoint(tmp_path, fake_mnist, edit, m
     rewrite_checkpoint(ckpt, edit)
     with pytest.raises(ModelFileError, match=message):
         train(config(tmp_path, resume=str(ckpt)))
-
-
-# ---------------------------------------------------------------------------- images
-def bar_image(height: int, width: int) -> np.ndarray:
-    """A dark bar on white paper."""
-    img = np.full((height, width), 255, np.uint8)
-    img[height // 4 : 3 * height // 4, width // 2 - max(1, width // 10) : width // 2 + 2] = 0
-    return img
-
-
-@needs_pillow
-def test_a_long_strip_is_refused_without_padding_it(tmp_path):
-    Image.fromarray(bar_image(28, 40_000)).save(tmp_path / "strip.png")
-    with pytest.raises(ImageInputError, match=r"40000 x 28 pixels, more than 10 times"):
-        load_digit_image(tmp_path / "strip.png")
-
-
-@needs_pillow
-def test_memory_for_a_wide_image_is_bounded_by_the_output():
-    gray = bar_image(280, 2000)  # 560 KB; padding it to 2000 x 2000 first would take 4 MB
-    tracemalloc.start()
-    try:
-        pixels = to_mnist_pixels(gray)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert pixels.shape == (28, 28) and peak < 2_000_000, peak
-    # The 280 x 2000 bar is shrunk to 28 x 4 rows in the middle, padded with black.
-    assert pixels[:10].max() == 0 and pixels[18:].max() == 0
-
-
-@needs_pillow
-def test_a_16_bit_png_is_rescaled_not_clipped(tmp_path):
-    img = np.full((40, 40), 65535, np.uint16)  # white paper
-    img[5:35, 15:25] = 32768  # mid-gray ink: 50%, clipping would make it white (no ink)
-    Image.fromarray(img).save(tmp_path / "deep.png")
-    gray = load_grayscale(tmp_path / "deep.png")
-    assert gray[0, 0] == 255 and abs(int(gray[20, 20]) - 128) <= 1
-
-
-@needs_pillow
-def test_a_float_tiff_is_rescaled_not_clipped(tmp_path):
-    img = np.ones((40, 40), np.float32)
-    img[5:35, 15:25] = 0.25
-    Image.fromarray(img, mode="F").save(tmp_path / "float.tif")
-    gray = load_grayscale(tmp_path / "float.tif")
-    assert gray[0, 0] == 255 and abs(int(gray[20, 20]) - 64) <= 1
-
-
-@needs_pillow
-def test_a_blank_image_is_refused(tmp_path):
-    Image.fromarray(np.full((40, 40), 200, np.uint8)).save(tmp_path / "blank.png")
-    with pytest.raises(ImageInputError, match=r"blank\.png: image is blank"):
-        load_digit_image(tmp_path / "blank.png")
-
-
-@needs_pillow
-def test_an_animated_gif_is_refused(tmp_path):
-    blank = Image.fromarray(np.zeros((40, 40), np.uint8))
-    digit = Image.fromarray(bar_image(40, 40))
-    blank.save(tmp_path / "anim.gif", save_all=True, append_images=[digit])
-    assert Image.open(tmp_path / "anim.gif").n_frames == 2
-    with pytest.raises(ImageInputError, match=r"an animated image with 2 frames"):
-        load_digit_image(tmp_path / "anim.gif")
-
-
-# ---------------------------------------------------------------------------- matmul
-@pytest.mark.parametrize("backend_name", ["numpy", "c"])
-@pytest.mark.parametrize(
-    ("sa", "sb"),
-    [((0, 2, 3), (0, 3, 4)), ((2, 0, 3), (2, 3, 4)), ((2, 2, 0), (2, 0, 4)), ((0, 2, 3), (3, 4)),
-     ((3, 2, 3), (1, 3, 0)), ((2, 1, 2, 3), (3, 3, 0))],
-)  # fmt: skip
-def test_batched_matmul_with_a_zero_size_dim_matches_numpy(backend_name, sa, sb):
-    rng = np.random.default_rng(0)
-    a_np, b_np = rng.normal(size=sa), rng.normal(size=sb)
-    with backend(backend_name):
-        a, b = Tensor(a_np, requires_grad=True), Tensor(b_np, requires_grad=True)
-        out = a @ b
-        out.sum().backward()
-    want = a_np @ b_np
-    assert out.shape == want.shape
-    np.testing.assert_allclose(out.data, want)
-    g = np.ones(want.shape)
-    np.testing.assert_allclose(a.grad, unbroadcast(g @ np.swapaxes(b_np, -1, -2), sa))
-    np.testing.assert_allclose(b.grad, unbroadcast(np.swapaxes(a_np, -1, -2) @ g, sb))
-
-
-def unbroadcast(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `x` over the dims broadcasting added to `shape`."""
-    x = x.sum(axis=tuple(range(x.ndim - len(shape))))
-    return x.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
-
-
-# ---------------------------------------------------------------------------- early Ctrl-C
-def test_ctrl_c_while_the_command_is_still_importing(tmp_path):
-    # The console script does exactly this (`from tinygrad_mnist.cli import main`); the import
-    # hook delivers Ctrl-C at a known moment of the import, the first ~0.15 s of a run.
-    code = (
-        "import os, signal, sys\n"
-        "sys.argv = ['tinygrad-mnist', 'eval', 'missing.npz']\n"
-        "class Hook:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'tinygrad_mnist.tensors.tensor':\n"
-        "            os.kill(os.getpid(), signal.SIGINT)\n"
-        "sys.meta_path.insert(0, Hook())\n"
-        "from tinygrad_mnist.cli import main\n"
-        "sys.exit(main())\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
-    )
-    assert_clean_error(result, 130, r"^error: interrupted$")
-
-
-# ---------------------------------------------------------------------------- same class elsewhere
-def test_plot_destinations_are_checked_before_the_work(tmp_path, tiny_data):
-    pytest.importorskip("matplotlib")
-    (tmp_path / "file").write_text("x")
-    result = run_cli(*quick_train(tiny_data, tmp_path / "m.npz", "--plot", str(tmp_path / "file")))
-    assert_clean_error(result, 2, r"error: --plot .*file is a file, not a folder")
-    assert not (tmp_path / "m.npz").exists()
-    result = run_cli("bench", "--plot", str(tmp_path / "nowhere" / "b.png"), "--steps", "1")
-    assert_clean_error(
-        result, 2, r"error: cannot write .*b\.png: directory .*nowhere does not exist"
-    )
-    assert result.stdout == ""
-
-
-def test_plot_of_a_model_that_is_not_784_to_10_and_of_deep_metrics(tmp_path, tiny_data):
-    pytest.importorskip("matplotlib")
-    save_model(tmp_path / "five.npz", MLP([784, 8, 5], seed=0))
-    result = run_cli(
-        "plot",
-        str(tmp_path / "five.npz"),
-        "--data-dir",
-        str(tiny_data),
-        "--out",
-        str(tmp_path / "p"),
-    )
-    assert_clean_error(result, 2, r"maps 784 inputs to 5 outputs")
-    save_model(tmp_path / "ok.npz", MLP([784, 8, 10], seed=0))
-    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    result = run_cli(
-        "plot", str(tmp_path / "ok.npz"), "--metrics", str(tmp_path / "deep.json"),
-        "--data-dir", str(tiny_data), "--out", str(tmp_path / "p"),
-    )  # fmt: skip
-    assert_clean_error(result, 2, r"deep\.json: the metrics JSON is nested too deeply")

@@ -23,6 +23,7 @@ def test_stored_notebook_keeps_no_outputs():
     assert "install" in "".join(code[0]["source"])  # the first cell installs, Colab-style
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(mnist_dir, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
