@@ -69,7 +69,7 @@ def _record_label(node: Any) -> str:
     else:  # Tensor: its size and type, then only a few numbers of data and grad
         fields.append(f"shape {tuple(node.shape)} {node.dtype}")
         fields.append(f"data {_few_numbers(node.data)}")
-        grad = "None" if node.grad is None else _few_numbers(node.grad.data)
+        grad = "None" if node._grad is None else _few_numbers(node._grad.data)  # no warning
         fields.append(f"grad {grad}")
     return "{ " + " | ".join(escape_record(f) for f in fields) + " }"
 

@@ -48,6 +48,9 @@ class GradcheckReport:
             f"  worst: input {self.worst_input} at {self.worst_index}: "
             f"analytic {self.analytic:.8g}, numeric {self.numeric:.8g}, error {self.abs_error:.3e}"
         )
+        if not (np.isfinite(self.analytic) and np.isfinite(self.numeric)):
+            side = "analytic" if not np.isfinite(self.analytic) else "numeric"
+            lines[-1] += f" (the {side} gradient is not finite: a mismatch)"
         return "\n".join(lines)
 
 
@@ -59,7 +62,8 @@ def check_gradients(
     rtol: float = 1e-3,
     seed: int = 0,
 ) -> GradcheckReport:
-    """Run the comparison and return a report (never raises for a mismatch)."""
+    """Run the comparison and return a report (never raises for a mismatch). A NaN or an
+    infinity in either gradient is a mismatch, reported as the worst element."""
     xs = [
         Tensor(np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64), True, "float64")
         for x in inputs
@@ -90,9 +94,13 @@ def check_gradients(
                 flat[j] = old
                 numeric.reshape(-1)[j] = (hi - lo) / (2 * eps)
             err = np.abs(analytic[i] - numeric)
-            per_input.append(float(err.max()) if err.size else 0.0)
+            per_input.append(float(err.max()) if err.size else 0.0)  # NaN if any is NaN
             if err.size:
                 score = err / (atol + rtol * np.abs(numeric))  # > 1 means out of tolerance
+                # A NaN or inf on either side is a mismatch, the worst there is: NaN never
+                # compares greater than anything, so it must not reach the `>` below as NaN.
+                bad = ~(np.isfinite(analytic[i]) & np.isfinite(numeric))
+                score = np.where(bad, np.inf, score)
                 j = int(np.argmax(score))
                 if score.reshape(-1)[j] > worst[5]:
                     idx = np.unravel_index(j, x.shape)
@@ -110,7 +118,7 @@ def check_gradients(
         worst_index=worst[1],
         analytic=worst[2],
         numeric=worst[3],
-        abs_error=max(worst[4], 0.0),
+        abs_error=worst[4] if np.isnan(worst[4]) else max(worst[4], 0.0),
         per_input_max_error=per_input,
         atol=atol,
         rtol=rtol,

@@ -6,13 +6,15 @@ parameter of a group: on the C backend that is one C call for the whole model
 (sgd_step_many / adam_step_many), where one call per parameter would cost a few microseconds
 of Python each. foreach=False runs the plain loop, one sgd_step / adam_step per parameter;
 both give the same numbers, bit for bit. Parameters of mixed dtypes in one group take the
-plain loop.
+plain loop, and so do groups with a parameter that is not C-contiguous (a transposed or
+strided view of the caller's array): it is updated in its own memory, through a contiguous
+copy written back, so that it stays a view of that array and tied weights stay tied.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,12 +58,29 @@ class Optimizer:
                     )
                 if any(p is q for q in self.params):
                     raise ValueError(f"{type(self).__name__}: a parameter appears twice")
-                if not (p.data.flags.c_contiguous and p.data.flags.writeable):
-                    p.data = np.ascontiguousarray(p.data).copy()  # updates happen in place
+                self._check_param(len(self.params), p)
                 self.params.append(p)
             full = {**defaults, **{k: v for k, v in group.items() if k != "params"}}
             self._check_group(full)
             self.param_groups.append({"params": ps, **full})
+
+    def _check_param(self, i: int, p: Tensor) -> None:
+        """A parameter is updated in place, in its own memory and layout (as in torch, a
+        transposed or strided view stays a view of the caller's array, and tied weights stay
+        tied): so it must be a leaf, and its array writeable."""
+        name = type(self).__name__
+        if not p.is_leaf:
+            raise ValueError(
+                f"{name}: parameter {i} is a non-leaf tensor (made by {type(p._ctx).__name__}), "
+                "and an optimizer can't optimize a non-leaf Tensor; pass the leaf tensors you "
+                "created (e.g. model.parameters())"
+            )
+        if not p.data.flags.writeable:
+            raise ValueError(
+                f"{name}: parameter {i} (shape {p.shape}) is read-only (e.g. an expand() view "
+                "or a read-only NumPy array), and the optimizer updates parameters in place; "
+                "give it a writeable copy first: p.data = p.data.copy()"
+            )
 
     def _check_group(self, group: dict[str, Any]) -> None:
         lr = group["lr"]
@@ -104,8 +123,23 @@ class Optimizer:
             first += len(params)
 
     def _one_call(self, ps: list[Tensor]) -> bool:
-        """Whether these parameters are updated by one backend call (foreach, one dtype)."""
-        return self.foreach and all(p.data.dtype is ps[0].data.dtype for p in ps)
+        """Whether these parameters are updated by one backend call (foreach, one dtype, all
+        C-contiguous: the kernels write C-contiguous arrays in place)."""
+        dtype = ps[0].data.dtype
+        return self.foreach and all(p.data.dtype is dtype and p.data.flags.c_contiguous for p in ps)
+
+    @staticmethod
+    def _update(p: Tensor, step: Callable[..., None], *args: Any) -> None:
+        """Run step(array, *args), a backend's in-place update, on p's array. A parameter
+        that is a view in another layout (W.T, a strided slice) is updated through a
+        C-contiguous copy that is then written back into the view, one parameter at a time,
+        so that parameters sharing memory see each other's updates in order, as in torch."""
+        if p.data.flags.c_contiguous:
+            step(p.data, *args)
+        else:
+            work = np.ascontiguousarray(p.data)
+            step(work, *args)
+            p.data[...] = work
 
     def step(self) -> None:
         raise NotImplementedError
@@ -128,8 +162,14 @@ class Optimizer:
                 raise ValueError(
                     f"{name}[{i}]: shape {a.shape} dtype {a.dtype}, parameter has {p.shape} {p.dtype}"
                 )
-            out.append(None if a is None else np.array(a, dtype=p.dtype))
+            out.append(None if a is None else np.array(a, dtype=p.dtype, order="C"))
         return out
+
+
+def _zeros(p: Tensor) -> np.ndarray:
+    """Optimizer state for p: zeros of its shape and dtype, C-contiguous whatever p's layout
+    (zeros_like would copy a transposed p's layout, which the C kernels cannot update)."""
+    return np.zeros(p.shape, dtype=p.dtype)
 
 
 class SGD(Optimizer):
@@ -149,9 +189,7 @@ class SGD(Optimizer):
         super().__init__(params, {**defaults, "nesterov": nesterov}, foreach)
         self.buffers: list[np.ndarray | None] = []
         for group in self.param_groups:
-            self.buffers += [
-                np.zeros_like(p.data) if group["momentum"] else None for p in group["params"]
-            ]
+            self.buffers += [_zeros(p) if group["momentum"] else None for p in group["params"]]
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -182,13 +220,14 @@ class SGD(Optimizer):
                 be.sgd_step_many([p.data for p in ps], [p._grad.data for p in ps], bufs, *rule)
             else:  # the plain loop: one update per parameter
                 for j, p in enumerate(ps):
-                    be.sgd_step(p.data, p._grad.data, None if bufs is None else bufs[j], *rule)
+                    buf = None if bufs is None else bufs[j]
+                    self._update(p, be.sgd_step, p._grad.data, buf, *rule)
 
     def _buffer(self, i: int) -> np.ndarray:
         """Parameter i's momentum buffer (made, as zeros, if momentum was switched on later)."""
         buf = self.buffers[i]
         if buf is None:
-            buf = self.buffers[i] = np.zeros_like(self.params[i].data)
+            buf = self.buffers[i] = _zeros(self.params[i])
         return buf
 
     def state_dict(self) -> dict[str, Any]:
@@ -214,8 +253,8 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults, foreach)
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
+        self.m = [_zeros(p) for p in self.params]
+        self.v = [_zeros(p) for p in self.params]
         self.t = 0
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -247,7 +286,7 @@ class Adam(Optimizer):
                 be.adam_step_many([p.data for p in ps], [p._grad.data for p in ps], ms, vs, *rule)
             else:  # the plain loop: one update per parameter
                 for i, p in zip(idx, ps):
-                    be.adam_step(p.data, p._grad.data, self.m[i], self.v[i], *rule)
+                    self._update(p, be.adam_step, p._grad.data, self.m[i], self.v[i], *rule)
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "t": self.t, "m": list(self.m), "v": list(self.v)}

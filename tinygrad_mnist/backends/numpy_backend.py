@@ -303,8 +303,11 @@ def adam_step(
     if weight_decay:
         g = g + weight_decay * p
     # In place, through one work array: each full-size temporary NumPy would otherwise
-    # allocate costs a fresh mmap and page faults for parameters of a few MB.
-    tmp = np.multiply(g, 1 - beta1)
+    # allocate costs a fresh mmap and page faults for parameters of a few MB. It is made
+    # with np.empty, not as g * (1 - b1): for a 0-d g that product is a NumPy scalar, which
+    # cannot be an out= array.
+    tmp = np.empty(p.shape, dtype=p.dtype)
+    np.multiply(g, 1 - beta1, out=tmp)
     m *= beta1
     m += tmp  # m = b1 m + (1 - b1) g
     np.multiply(g, g, out=tmp)

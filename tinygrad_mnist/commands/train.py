@@ -22,6 +22,7 @@ from ..plots import make_plots, require_matplotlib
 from ..training import (
     OPTIMIZERS,
     SCHEDULES,
+    RunAlreadyComplete,
     TrainConfig,
     TrainingInterrupted,
     default_metrics_path,
@@ -230,6 +231,9 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as e:
         print(e, file=sys.stderr)
         return 130
+    except RunAlreadyComplete as e:  # --resume of a finished run: nothing to do
+        print(e)
+        return 0
 
     metrics_path = config.metrics or default_metrics_path(config.output)
     time_to_98 = metrics["time_to_98"]

@@ -13,18 +13,32 @@ Unfused, each op runs through its own Function: Transpose, MatMul, Add, then the
 What runs is visible: `print(model)` marks the fused layers, and `draw_dot` labels a fused
 node `linear+sigmoid` and lists its parts. Turn fusion off with `MLP(..., fuse=False)`,
 `Sequential(..., fuse=False)`, or the environment variable TINYGRAD_FUSE=0 (read when a
-model is built). A Linear used on its own (or F.linear) is always the one `linear` op,
+model is built; it takes 0/false/no/off or 1/true/yes/on, any case; unset or empty means on,
+and any other value is named in one warning and leaves fusion on). A Linear used on its own (or F.linear) is always the one `linear` op,
 matmul and bias together; write `x @ w.T + b` to run them separately.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 
 FUSE_ENV = "TINYGRAD_FUSE"
+_OFF = ("0", "false", "no", "off")
+_ON = ("1", "true", "yes", "on", "")
+_warned: set[str] = set()  # the values already warned about: each is said once
 
 
 def fusion_default() -> bool:
     """True unless the environment sets TINYGRAD_FUSE to 0, false, no or off."""
-    value = os.environ.get(FUSE_ENV, "1").strip().lower()
-    return value not in ("0", "false", "no", "off")
+    raw = os.environ.get(FUSE_ENV, "")
+    value = raw.strip().lower()
+    if value not in _OFF + _ON and raw not in _warned:
+        _warned.add(raw)
+        warnings.warn(
+            f"{FUSE_ENV}={raw!r} is not one of 0/false/no/off or 1/true/yes/on, so it is "
+            "ignored and fusion stays on; set it to 0 to run layers unfused",
+            UserWarning,
+            stacklevel=3,
+        )
+    return value not in _OFF

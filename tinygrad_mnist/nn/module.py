@@ -3,6 +3,9 @@
 Like torch.nn.Module: a module's parameters are the Tensors with requires_grad among its
 attributes, and those of the modules among its attributes (lists of modules included), in
 the order they were set. Names are dotted paths, e.g. "0.weight" in a Sequential.
+
+The package's layers take Tensors: calling one on a NumPy array or a list is a TypeError
+that says to wrap it, `model(Tensor(x))`, as torch refuses a NumPy array there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any) -> Any:
+        if args and isinstance(args[0], (np.ndarray, list, tuple)) and _ours(self):
+            raise TypeError(
+                f"{type(self).__name__} takes a Tensor, not a {_type_name(args[0])}: wrap it "
+                "first, model(Tensor(x)) (as torch.from_numpy(x) in PyTorch)"
+            )
         return self.forward(*args)
 
     def children(self) -> Iterator[tuple[str, Module]]:
@@ -97,3 +105,14 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _ours(module: Module) -> bool:
+    """Whether module's forward is one of this package's layers (they take Tensors). A
+    forward of one's own may take anything, so it is left alone."""
+    return type(module).forward.__module__.startswith(__package__ or "tinygrad_mnist")
+
+
+def _type_name(x: object) -> str:
+    kind = type(x)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"

@@ -14,6 +14,7 @@ the version rule (tensors/inplace.py), indexing (tensors/indexing.py), and the d
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,7 +156,19 @@ class Tensor(InPlaceOps):
     # ------------------------------------------------------------------ gradients and leaves
     @property
     def grad(self) -> Tensor | None:
-        """d(output)/d(self) after backward(), as a Tensor of this tensor's shape (or None)."""
+        """d(output)/d(self) after backward(), as a Tensor of this tensor's shape (or None).
+        A non-leaf keeps none unless retain_grad() was called: reading it warns, as torch
+        does, with what to do (also for a parameter turned non-leaf by `W = W - lr * W.grad`)."""
+        if self._grad is None and self._ctx is not None and not self._retain:
+            warnings.warn(
+                f".grad of a non-leaf tensor (made by {type(self._ctx).__name__}) is None, since "
+                "backward() fills .grad only for leaves: call .retain_grad() on it before "
+                "backward() to keep it, or, if it is a parameter you updated with "
+                "`W = W - lr * W.grad`, update it in place so that it stays a leaf: "
+                "`with no_grad(): W -= lr * W.grad`",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter

@@ -20,12 +20,21 @@ The rest wraps around it, one idea per file:
 Stopping and resuming. While `train` runs, Ctrl-C (SIGINT) only sets a flag; the step in
 progress finishes, a checkpoint is saved and `TrainingInterrupted` is raised. `resume`
 replays the epoch's shuffled order and skips the batches done: with the same backend the
-final weights are bit-identical to an uninterrupted run.
+final weights are bit-identical to an uninterrupted run. Resuming the checkpoint of a run that
+finished (saved after its last epoch) trains nothing: if the model and its metrics are there,
+`RunAlreadyComplete` says so and nothing is written; if not, they are written from the
+checkpoint's weights.
 """
 
 from .checkpoint import Position
 from .config import NUM_CLASSES, OPTIMIZERS, RUN_FIELDS, SCHEDULES, TrainConfig
-from .errors import ConfigError, SaveFailedError, TrainingDivergedError, TrainingInterrupted
+from .errors import (
+    ConfigError,
+    RunAlreadyComplete,
+    SaveFailedError,
+    TrainingDivergedError,
+    TrainingInterrupted,
+)
 from .evaluation import accuracies, evaluate, evaluate_with_loss
 from .loop import LoopHooks, train_loop
 from .metrics import TARGET_ACCURACY
@@ -44,6 +53,7 @@ __all__ = [
     "ConfigError",
     "LoopHooks",
     "Position",
+    "RunAlreadyComplete",
     "RunMonitor",
     "SaveFailedError",
     "TrainConfig",

@@ -169,11 +169,12 @@ def restore(
             "uninterrupted run",
             file=sys.stderr,
         )
-    tqdm.write(
-        f"resuming from {cfg.resume}: epoch {pos.epoch + 1}/{cfg.epochs}, "
-        f"{pos.step_in_epoch}/{len(loader)} batches done",
-        file=sys.stderr,
-    )
+    if pos.epoch < cfg.epochs:  # a finished run is reported by the caller
+        tqdm.write(
+            f"resuming from {cfg.resume}: epoch {pos.epoch + 1}/{cfg.epochs}, "
+            f"{pos.step_in_epoch}/{len(loader)} batches done",
+            file=sys.stderr,
+        )
     return pos, history
 
 

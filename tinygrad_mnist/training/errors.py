@@ -26,3 +26,8 @@ class TrainingInterrupted(Exception):
     def __init__(self, message: str, checkpoint: Path | None) -> None:
         super().__init__(message)
         self.checkpoint = checkpoint
+
+
+class RunAlreadyComplete(Exception):
+    """`resume` was given the checkpoint of a run that finished, and its model and metrics
+    are already written: nothing was done. The message says so in one line."""

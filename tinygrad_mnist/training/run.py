@@ -24,7 +24,7 @@ from ..serialization import model_bytes, read_checkpoint_extra
 from ..utils.data import DataLoader, load_mnist_arrays
 from .checkpoint import Position, config_for_resume, restore
 from .config import NUM_CLASSES, TrainConfig
-from .errors import ConfigError, SaveFailedError
+from .errors import ConfigError, RunAlreadyComplete, SaveFailedError
 from .evaluation import evaluate_with_loss
 from .loop import train_loop
 from .metrics import final_metrics, to_json
@@ -37,7 +37,8 @@ def train(config: TrainConfig, stop_after_steps: int | None = None) -> dict[str,
 
     `stop_after_steps=N` behaves as if Ctrl-C came during step N (counted over the whole
     run): it saves a checkpoint and raises TrainingInterrupted. Raises ConfigError,
-    TrainingDivergedError, ModelFileError (bad --resume file), and the data loader's errors.
+    TrainingDivergedError, ModelFileError (bad --resume file), RunAlreadyComplete (--resume
+    of a finished run whose model and metrics are written), and the data loader's errors.
     """
     config.validate()
     notes: list[str] = []
@@ -78,6 +79,8 @@ def _run(
     pos, history = Position(), []
     if saved is not None:
         pos, history = restore(cfg, saved, model, optimizer, schedule, loader)
+        if pos.epoch == cfg.epochs:
+            _finished_run(cfg)
 
     monitor = RunMonitor(
         cfg, model, optimizer, schedule, loader, pos, history, sigint, stop_after_steps
@@ -92,6 +95,22 @@ def _run(
     )
     _save_results(cfg, model, metrics)
     return metrics
+
+
+def _finished_run(cfg: TrainConfig) -> None:
+    """The checkpoint being resumed was saved after the run's last epoch: there is nothing
+    to train. Raise RunAlreadyComplete if its outputs are already written (nothing is
+    rewritten); otherwise say that the final model is written from the checkpoint."""
+    done = f"{cfg.resume}: the run is already complete ({cfg.epochs}/{cfg.epochs} epochs)"
+    if cfg.output:  # the model and its metrics are written as a pair
+        outputs = [cfg.output, cfg.metrics or default_metrics_path(cfg.output)]
+    else:
+        outputs = [cfg.metrics] if cfg.metrics else []
+    missing = [str(p) for p in outputs if not Path(p).is_file()]
+    if not missing:
+        where = f"; its model is in {cfg.output}" if cfg.output else ""
+        raise RunAlreadyComplete(f"{done}{where}; nothing to do")
+    tqdm.write(f"{done}; writing the missing {' and '.join(missing)} from it", file=sys.stderr)
 
 
 def make_optimizer(cfg: TrainConfig, model: MLP) -> Optimizer:
