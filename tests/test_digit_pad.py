@@ -20,7 +20,7 @@ from serve_process import ServeProcess, request
 import tinygrad_mnist as tg
 from tinygrad_mnist import cli
 from tinygrad_mnist.commands.predict import class_probabilities
-from tinygrad_mnist.commands.serve import is_loopback, load_test_digits
+from tinygrad_mnist.commands.serve import load_test_digits
 from tinygrad_mnist.digit_pad import analyse_digit, canvas_to_mnist, hidden_activations
 from tinygrad_mnist.digit_pad.preprocess import is_blank
 from tinygrad_mnist.digit_pad.server import (
@@ -28,6 +28,7 @@ from tinygrad_mnist.digit_pad.server import (
     DigitPadHandler,
     DigitPadServer,
     RandomDigits,
+    is_loopback,
 )
 from tinygrad_mnist.digit_render import load_digit_image, pixels_to_input
 from tinygrad_mnist.nn import MLP
@@ -174,10 +175,16 @@ def pad(model, tmp_path):
         thread.join(timeout=10)
 
 
+def with_host(server: DigitPadServer, data: bytes) -> bytes:
+    """`data` with its "Host: x" header naming the server (which refuses other names)."""
+    return data.replace(b"Host: x\r\n", f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode())
+
+
 def raw_request(server: DigitPadServer, data: bytes) -> tuple[int, dict]:
-    """Send raw bytes; (status, JSON body) of the answer."""
+    """Send raw bytes ("Host: x" becomes the server's address); (status, JSON body) of the
+    answer."""
     with socket.create_connection(server.server_address[:2], timeout=10) as sock:
-        sock.sendall(data)
+        sock.sendall(with_host(server, data))
         response = http.client.HTTPResponse(sock)
         response.begin()
         return response.status, json.loads(response.read())
@@ -288,8 +295,11 @@ def test_a_body_that_never_arrives_times_out_without_blocking_others(pad, monkey
     monkeypatch.setattr(DigitPadHandler, "timeout", 0.5)
     with socket.create_connection(pad.server_address[:2], timeout=10) as slow:
         slow.sendall(
-            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100\r\n\r\n{"wid'
+            with_host(
+                pad,
+                b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"wid',
+            )
         )
         assert request(pad.url + "api/model")[0] == 200  # served while the slow one waits
         response = http.client.HTTPResponse(slow)
