@@ -376,6 +376,30 @@ def test_a_bug_in_a_request_is_a_500_and_the_server_keeps_going(pad, monkeypatch
     assert status == 200
 
 
+def test_a_picture_gets_the_same_input_and_answer_from_predict_and_the_pad(pad, tmp_path, capsys):
+    """One picture, one preprocessing: `predict --image` of a photo-like image (dark ink on
+    gray paper, off-centre, not square) and the pad given the same grayscale pixels produce
+    the same 28x28 input and the same answer."""
+    rng = np.random.default_rng(1)
+    picture = rng.integers(190, 206, size=(240, 320)).astype(np.uint8)  # grainy paper
+    picture[30:50, 200:290] = 20  # a "7": top bar ...
+    for r in range(50, 200):  # ... and its stroke down to the left
+        c = 285 - (r - 50) * 70 // 150
+        picture[r, c - 8 : c + 8] = 20
+    path = tmp_path / "seven.png"
+    Image.fromarray(picture).save(path)
+
+    status, answer = request(pad.url + "api/predict", encode(picture))
+    assert status == 200 and answer["blank"] is False
+    from_predict = load_digit_image(path)
+    np.testing.assert_array_equal(from_predict, np.array(answer["pixels"], np.uint8))
+    model_file = tmp_path / "m.npz"
+    save_model(model_file, pad.model)
+    assert cli.main(["predict", str(model_file), "--image", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"predicted:  {answer['prediction']}" in out, out
+
+
 def test_test_digits(pad):
     status, body = request(pad.url + "api/test-digit?index=3")
     assert status == 200 and body["index"] == 3 and body["label"] == 3

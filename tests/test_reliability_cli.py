@@ -459,8 +459,8 @@ def test_memory_for_a_wide_image_is_bounded_by_the_output():
     finally:
         tracemalloc.stop()
     assert pixels.shape == (28, 28) and peak < 2_000_000, peak
-    # The 280 x 2000 bar is shrunk to 28 x 4 rows in the middle, padded with black.
-    assert pixels[:10].max() == 0 and pixels[18:].max() == 0
+    # The 202 x 140 bar is cropped and fitted into 20x20: 20 x 14, rows 7 to 20, on black.
+    assert pixels[:7].max() == 0 and pixels[21:].max() == 0
 
 
 @needs_pillow
