@@ -70,7 +70,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=DEFAULT_HOST,
         metavar="H",
         help="address to listen on. Anything but loopback (127.0.0.1, ::1, localhost) lets "
-        "other machines use the pad",
+        "other machines use the pad. On loopback, only requests addressed to a loopback name "
+        "are answered (a web page cannot reach the pad by DNS rebinding)",
     )
     p.add_argument(
         "--data-dir",
