@@ -234,3 +234,36 @@ def test_bad_request_then_good_request(served: ServeProcess):
     status, body = request(served.url + "api/predict", good)
     assert status == 200 and len(body["probabilities"]) == 10
     assert abs(sum(body["probabilities"]) - 1) < 1e-5
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1366, 768)])
+def test_the_answer_is_in_view_on_a_phone_and_a_laptop(
+    chromium, served: ServeProcess, tmp_path, width, height
+):
+    """On a 390x844 phone and a 1366x768 laptop, after drawing a 1 the answer is on screen
+    without scrolling, and nothing is wider than the screen."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(served.url)
+        wait_until_idle(page)
+        draw_one(page)
+        wait_until_idle(page)
+        assert page.evaluate("window.scrollY") == 0
+        answer = page.locator("#answer").bounding_box()
+        assert answer["y"] + answer["height"] <= height, answer
+        top_row = page.locator(".prob-row.top").bounding_box()
+        assert top_row["y"] + top_row["height"] <= height, top_row
+        assert page.locator("#prediction").inner_text() == "1"
+        overflow = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert overflow[0] <= overflow[1], overflow
+        for sel in ("#pad", "#input", "#hidden canvas", ".prob-row"):
+            for box in (page.locator(sel).nth(i).bounding_box() for i in range(page.locator(sel).count())):  # fmt: skip
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, (sel, box)
+        page.screenshot(
+            path=str(tmp_path / f"pad_{width}x{height}.png"), full_page=True
+        )  # to look at
+    finally:
+        context.close()

@@ -20,7 +20,7 @@ from serve_process import ServeProcess, request
 import tinygrad_mnist as tg
 from tinygrad_mnist import cli
 from tinygrad_mnist.commands.predict import class_probabilities
-from tinygrad_mnist.commands.serve import is_loopback, load_test_digits
+from tinygrad_mnist.commands.serve import load_test_digits
 from tinygrad_mnist.digit_pad import analyse_digit, canvas_to_mnist, hidden_activations
 from tinygrad_mnist.digit_pad.preprocess import is_blank
 from tinygrad_mnist.digit_pad.server import (
@@ -28,6 +28,7 @@ from tinygrad_mnist.digit_pad.server import (
     DigitPadHandler,
     DigitPadServer,
     RandomDigits,
+    is_loopback,
 )
 from tinygrad_mnist.digit_render import load_digit_image, pixels_to_input
 from tinygrad_mnist.nn import MLP
@@ -174,10 +175,16 @@ def pad(model, tmp_path):
         thread.join(timeout=10)
 
 
+def with_host(server: DigitPadServer, data: bytes) -> bytes:
+    """`data` with its "Host: x" header naming the server (which refuses other names)."""
+    return data.replace(b"Host: x\r\n", f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode())
+
+
 def raw_request(server: DigitPadServer, data: bytes) -> tuple[int, dict]:
-    """Send raw bytes; (status, JSON body) of the answer."""
+    """Send raw bytes ("Host: x" becomes the server's address); (status, JSON body) of the
+    answer."""
     with socket.create_connection(server.server_address[:2], timeout=10) as sock:
-        sock.sendall(data)
+        sock.sendall(with_host(server, data))
         response = http.client.HTTPResponse(sock)
         response.begin()
         return response.status, json.loads(response.read())
@@ -288,8 +295,11 @@ def test_a_body_that_never_arrives_times_out_without_blocking_others(pad, monkey
     monkeypatch.setattr(DigitPadHandler, "timeout", 0.5)
     with socket.create_connection(pad.server_address[:2], timeout=10) as slow:
         slow.sendall(
-            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100\r\n\r\n{"wid'
+            with_host(
+                pad,
+                b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"wid',
+            )
         )
         assert request(pad.url + "api/model")[0] == 200  # served while the slow one waits
         response = http.client.HTTPResponse(slow)
@@ -364,6 +374,30 @@ def test_a_bug_in_a_request_is_a_500_and_the_server_keeps_going(pad, monkeypatch
     monkeypatch.undo()
     status, body = request(pad.url + "api/predict", encode(canvas_with((40, 240, 130, 150))))
     assert status == 200
+
+
+def test_a_picture_gets_the_same_input_and_answer_from_predict_and_the_pad(pad, tmp_path, capsys):
+    """One picture, one preprocessing: `predict --image` of a photo-like image (dark ink on
+    gray paper, off-centre, not square) and the pad given the same grayscale pixels produce
+    the same 28x28 input and the same answer."""
+    rng = np.random.default_rng(1)
+    picture = rng.integers(190, 206, size=(240, 320)).astype(np.uint8)  # grainy paper
+    picture[30:50, 200:290] = 20  # a "7": top bar ...
+    for r in range(50, 200):  # ... and its stroke down to the left
+        c = 285 - (r - 50) * 70 // 150
+        picture[r, c - 8 : c + 8] = 20
+    path = tmp_path / "seven.png"
+    Image.fromarray(picture).save(path)
+
+    status, answer = request(pad.url + "api/predict", encode(picture))
+    assert status == 200 and answer["blank"] is False
+    from_predict = load_digit_image(path)
+    np.testing.assert_array_equal(from_predict, np.array(answer["pixels"], np.uint8))
+    model_file = tmp_path / "m.npz"
+    save_model(model_file, pad.model)
+    assert cli.main(["predict", str(model_file), "--image", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"predicted:  {answer['prediction']}" in out, out
 
 
 def test_test_digits(pad):

@@ -95,23 +95,41 @@ def test_white_background_image_is_inverted() -> None:
     assert has_white_background(paper)
     pixels = to_mnist_pixels(paper)
     assert pixels.shape == (28, 28) and pixels.dtype == np.uint8
-    assert pixels[:, :8].max() < 10 and pixels[:, 20:].max() < 10  # background now dark
-    assert pixels[:, 11:12].min() > 200  # the bar, halved in size, now bright
-    # Light ink on black, like MNIST, is left as it is.
+    # Inverted (bright ink on black), cropped to the 56 x 6 bar and fitted into 20x20: a bar
+    # 20 tall and 2 wide, centred.
+    rows, cols = np.nonzero(pixels > 128)
+    assert (rows.min(), rows.max()) == (4, 23) and (cols.min(), cols.max()) == (13, 14)
+    assert pixels[:4].max() == 0 and pixels[24:].max() == 0
     assert not has_white_background(vertical_bar())
-    np.testing.assert_array_equal(to_mnist_pixels(vertical_bar()), vertical_bar())
 
 
-def test_non_square_image_keeps_its_aspect_by_padding() -> None:
+def test_an_mnist_like_digit_is_left_as_it_is() -> None:
+    """A digit already fitted and centred (the pad's input saved as a PNG) comes back the
+    same: the pad's 28x28 input and `predict --image` of it agree."""
+    digit = to_mnist_pixels(vertical_bar(80, 60, slice(25, 40)))
+    np.testing.assert_array_equal(to_mnist_pixels(digit), digit)
+
+
+def test_non_square_image_keeps_its_aspect() -> None:
     tall = np.full((112, 56), 255, dtype=np.uint8)  # a 2:1 ink rectangle...
-    tall[:, :2] = tall[:, -2:] = tall[:2] = tall[-2:] = 0  # ...inside a thin black border
+    tall[:2] = tall[-2:] = tall[:, :2] = tall[:, -2:] = 0  # ...inside a thin black border
     pixels = to_mnist_pixels(tall)
-    # 112 x 56 padded to 112 x 112, then shrunk 4x: the rectangle spans the middle 14
-    # columns (7 to 20) and all 28 rows, less its blurred edges.
+    # The 108 x 52 rectangle is fitted into 20x20: 20 rows by 10 columns, centred.
     ink_cols = np.flatnonzero(pixels[14] > 128)
     ink_rows = np.flatnonzero(pixels[:, 14] > 128)
-    assert 7 <= ink_cols.min() and ink_cols.max() <= 20 and len(ink_cols) >= 12
-    assert len(ink_rows) >= 26
+    assert (ink_cols.min(), ink_cols.max()) == (9, 18)
+    assert (ink_rows.min(), ink_rows.max()) == (4, 23)
+
+
+def test_photo_noise_does_not_widen_the_crop() -> None:
+    """A photo's paper is never one gray: grain a little darker than the paper must not count
+    as ink, or the crop would be the whole image and the digit would come out small."""
+    rng = np.random.default_rng(0)
+    photo = rng.integers(200, 215, size=(300, 300)).astype(np.uint8)  # gray paper, grainy
+    photo[100:200, 140:150] = 30  # a dark "1", a third of the height
+    pixels = to_mnist_pixels(photo)
+    rows = np.flatnonzero(pixels.max(axis=1) > 128)
+    assert rows.max() - rows.min() + 1 == 20, rows
 
 
 def test_pixels_to_input_matches_training_normalisation(mnist_dir: Path) -> None:
@@ -129,6 +147,44 @@ def test_load_png_with_transparent_background(tmp_path: Path) -> None:
     assert gray.shape == (40, 40) and gray[0, 0] == 255 and gray[20, 20] == 0
     pixels = load_digit_image(tmp_path / "drawn.png")
     assert pixels[0, 0] == 0 and pixels[14, 14] > 200  # inverted: a bright bar on black
+
+
+def upright_seven(height: int = 60, width: int = 44) -> np.ndarray:
+    """Dark ink on white: a "7" (top bar, stroke down to the bottom left); no rotation or
+    mirror image of it is itself."""
+    img = np.full((height, width), 255, dtype=np.uint8)
+    img[6:12, 6:38] = 0
+    for r in range(12, 54):
+        c = 36 - (r - 12) * 24 // 42
+        img[r, c - 3 : c + 3] = 0
+    return img
+
+
+# EXIF orientation -> how the camera stored the upright picture (PIL.Image.Transpose).
+STORED_AS = {3: "ROTATE_180", 6: "ROTATE_90", 8: "ROTATE_270", 2: "FLIP_LEFT_RIGHT"}
+
+
+def save_with_orientation(upright: np.ndarray, orientation: int, path: Path) -> None:
+    stored = Image.fromarray(upright).transpose(getattr(Image.Transpose, STORED_AS[orientation]))
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # the Orientation tag
+    stored.save(path, exif=exif)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8, 2])
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_exif_orientation_is_applied(tmp_path: Path, orientation: int, suffix: str) -> None:
+    """A phone stores a portrait photo lying on its side, with an EXIF tag saying how to turn
+    it: the image is read as it is shown, upright."""
+    upright = upright_seven()
+    path = tmp_path / f"seven{suffix}"
+    save_with_orientation(upright, orientation, path)
+    gray = load_grayscale(path)
+    assert gray.shape == upright.shape
+    if suffix == ".png":
+        np.testing.assert_array_equal(gray, upright)
+    else:  # JPEG is lossy: close, and far closer than any other orientation
+        assert np.abs(gray.astype(int) - upright).mean() < 4
 
 
 def bad_images(tmp_path: Path) -> dict[str, tuple[Path, str]]:
@@ -191,8 +247,8 @@ def test_memory_for_a_wide_image_is_bounded_by_the_output():
     finally:
         tracemalloc.stop()
     assert pixels.shape == (28, 28) and peak < 2_000_000, peak
-    # The 280 x 2000 bar is shrunk to 28 x 4 rows in the middle, padded with black.
-    assert pixels[:10].max() == 0 and pixels[18:].max() == 0
+    # The 202 x 140 bar is cropped and fitted into 20x20: 20 x 14, rows 7 to 20, on black.
+    assert pixels[:7].max() == 0 and pixels[21:].max() == 0
 
 
 def test_a_16_bit_png_is_rescaled_not_clipped(tmp_path):
@@ -296,6 +352,27 @@ def test_predict_own_image_of_a_seven(
     assert status == 0
     assert "predicted:  7" in out and "true label" not in out
     assert "█" not in out and "@" in out  # --ascii
+
+
+@pytest.mark.slow
+def test_predict_reads_rotated_photos_upright(
+    trained_model: Path, mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Eleven test digits, stored as a phone does (turned, with an EXIF orientation tag): the
+    model's answer for each is the one for the upright digit."""
+    images, _ = load_mnist("test", mnist_dir)
+    for i in range(11):
+        upright = np.asarray(Image.fromarray(255 - images[i]).resize((112, 112), Image.BICUBIC))
+        Image.fromarray(upright).save(tmp_path / "upright.png")
+        save_with_orientation(upright, (6, 8, 3)[i % 3], tmp_path / "phone.jpg")
+        answers = []
+        for name in ("upright.png", "phone.jpg"):
+            status, out, _ = run_predict(
+                capsys, str(trained_model), "--image", str(tmp_path / name)
+            )
+            assert status == 0
+            answers.append(out.split("predicted:")[1].split()[0])
+        assert answers[0] == answers[1], (i, answers)
 
 
 @pytest.mark.slow

@@ -8,11 +8,26 @@ Drawing: `render_digit` turns a [H, W] image into text, one character per pixel 
                    but shows only ink or no ink (at half intensity).
     style "ascii"  like "shade" with plain ASCII " .:-=+*#%@", for terminals without Unicode
 
-Reading an image: `load_digit_image` = `load_grayscale` (any format Pillow reads) then
-`to_mnist_pixels`, which turn a photo or drawing into what MNIST digits look like: 28x28,
-light ink on a black background.
+Reading an image: `load_digit_image` = `load_grayscale` (any format Pillow reads, turned
+upright by its EXIF orientation) then `to_mnist_pixels`, which checks it and hands it to
+`mnist_preprocess`: MNIST's own preprocessing, the one the digit pad applies to its canvas too,
+so `predict --image` and the pad see the same 28x28 digit in the same picture.
 `pixels_to_input` then normalises it exactly as the training data was. Pillow comes with the
 `plot` extra and is imported only when an image is read.
+
+MNIST's digits were scanned on paper, then (LeCun et al.) each was fitted into a 20x20 box
+keeping its aspect ratio, with antialiasing, and put into a 28x28 image so that its centre of
+mass sits at the centre. A model trained on MNIST has only ever seen digits like that: a "1"
+drawn in a corner, or twice as big as usual, would look like nothing it knows. So
+`mnist_preprocess` does the same:
+
+    1. light ink on a dark background, like MNIST (a light image is inverted:
+       `has_white_background` decides);
+    2. the background (the median of the border) is subtracted, and the image is cropped to
+       the bounding box of what is brighter than it by more than NOISE;
+    3. the crop is shrunk (or grown) so its longer side is BOX = 20 pixels, keeping the aspect
+       ratio, with Pillow's LANCZOS filter (thin strokes turn gray instead of vanishing);
+    4. it is pasted into a black 28x28 image so that its centre of mass lands on the centre.
 """
 
 from __future__ import annotations
@@ -39,6 +54,11 @@ MAX_PIXELS = 4096 * 4096
 MAX_ASPECT = 10
 # A converted image whose darkest and lightest pixels differ by less than this is blank.
 MIN_CONTRAST = 32
+# Pixels less than this above the background are paper grain or sensor noise, not ink: they
+# do not widen the crop (a photo's noise would otherwise make it the whole image).
+NOISE = MIN_CONTRAST // 2
+BOX = 20  # MNIST fits each digit into a BOX x BOX square ...
+CENTRE = (SIDE - 1) / 2  # ... and puts its centre of mass here (row and column)
 # Pillow modes of more than 8 bits per pixel: rescaled to 0..255 by hand, because
 # `convert("L")` clips them (a 16-bit white of 65535 would count as 255, but so would 300).
 WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
@@ -87,7 +107,7 @@ def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
     Pillow is not installed.
     """
     try:
-        from PIL import Image
+        from PIL import Image, ImageOps
     except ImportError:
         raise MissingPlotExtraError("Pillow", "Reading an image file") from None
     path = Path(path)
@@ -110,6 +130,9 @@ def load_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
                     "as a still image (PNG) first"
                 )
             img.load()  # decode now: a truncated or corrupt file fails here, not later
+            # A phone stores its photo as the sensor saw it and says in EXIF how to turn it:
+            # without this, a portrait photo of a digit is read lying on its side.
+            img = ImageOps.exif_transpose(img)
             if img.mode in WIDE_MODES:
                 return _wide_to_uint8(path, np.asarray(img), img.mode)
             if "A" in img.getbands() or "transparency" in img.info:
@@ -159,13 +182,16 @@ def has_white_background(gray: np.ndarray) -> bool:
     return float(border.mean()) > 127.5
 
 
-def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
-    """A grayscale image uint8 [H, W] (H, W >= 28) as an MNIST-like digit uint8 [28, 28].
+def is_blank(gray: np.ndarray) -> bool:
+    """True if the image holds no ink: its darkest and lightest pixels differ by less than
+    MIN_CONTRAST."""
+    return int(gray.max()) - int(gray.min()) < MIN_CONTRAST
 
-    Light-background images are inverted, so ink is bright on dark like MNIST. The image is
-    then shrunk with antialiasing so that its longer side is 28, keeping its aspect ratio, and
-    padded to 28x28 with its background colour. Raises `ImageInputError` if it is too small,
-    far from square (more than MAX_ASPECT:1), or blank.
+
+def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
+    """A grayscale image uint8 [H, W] (H, W >= 28) as an MNIST-like digit uint8 [28, 28], by
+    `mnist_preprocess`. Raises `ImageInputError` if it is too small, far from square (more
+    than MAX_ASPECT:1), or blank.
     """
     gray = np.asarray(gray, dtype=np.uint8)
     if gray.ndim != 2:
@@ -180,31 +206,63 @@ def to_mnist_pixels(gray: np.ndarray) -> np.ndarray:
             f"image is {width} x {height} pixels, more than {MAX_ASPECT} times as long one way "
             "as the other; a digit image is roughly square. Crop it first."
         )
-    if int(gray.max()) - int(gray.min()) < MIN_CONTRAST:
+    pixels = mnist_preprocess(gray)
+    if is_blank(gray) or not pixels.any():
         raise ImageInputError(
             f"image is blank (all pixels between {gray.min()} and {gray.max()} after "
             "conversion to 8-bit grayscale): there is no digit to read"
         )
+    return pixels
+
+
+def mnist_preprocess(gray: np.ndarray) -> np.ndarray:
+    """Any grayscale image uint8 [H, W] as an MNIST-like digit uint8 [28, 28], the way MNIST
+    made its own (see the module docstring): inverted if light, cropped to the ink, fitted
+    into 20x20 and centred by its centre of mass. A blank image (see `is_blank`) gives an
+    all-black 28x28 image. Needs Pillow unless the image is blank."""
+    gray = np.asarray(gray, dtype=np.uint8)
+    if gray.ndim != 2 or min(gray.shape) < 1:
+        raise ValueError(f"mnist_preprocess: need a grayscale image [H, W], got {gray.shape}")
+    if is_blank(gray):
+        return np.zeros((SIDE, SIDE), dtype=np.uint8)
     if has_white_background(gray):
         gray = 255 - gray
-    if height == width == SIDE:
-        return gray.copy()
+    border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+    background = int(np.median(border))
+    # Memory stays bounded by the input: a boolean mask, then only the crop in wider types.
+    ink = gray > background + NOISE
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if len(rows) == 0:  # contrast, but none of it brighter than the background: no digit
+        return np.zeros((SIDE, SIDE), dtype=np.uint8)
+    crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.int16) - background
+    crop = np.clip(crop, 0, 255).astype(np.uint8)
     try:
         from PIL import Image
     except ImportError:
         raise MissingPlotExtraError("Pillow", "Resizing an image") from None
-    # Shrink first, keeping the aspect ratio, then pad to the square: memory stays bounded by
-    # the input and the 28x28 output (padding a 28 x 40000 strip first would take 1.6 GB).
-    # LANCZOS averages over all the source pixels under each output pixel, so thin strokes
-    # become gray instead of vanishing (which plain subsampling would do).
-    scale = SIDE / max(height, width)
+    height, width = crop.shape
+    scale = BOX / max(height, width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    small = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.LANCZOS), np.uint8)
-    background = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).mean()
-    square = np.full((SIDE, SIDE), round(float(background)), dtype=np.uint8)
-    top, left = (SIDE - new_h) // 2, (SIDE - new_w) // 2
-    square[top : top + new_h, left : left + new_w] = small
-    return square
+    small = np.asarray(Image.fromarray(crop).resize((new_w, new_h), Image.LANCZOS), np.uint8)
+    return _paste_centred_by_mass(small)
+
+
+def _paste_centred_by_mass(small: np.ndarray) -> np.ndarray:
+    """`small` [h, w] (h, w <= BOX) in a black 28x28 image, shifted so that its centre of
+    mass is as near CENTRE as whole pixels allow, without cutting any of it off."""
+    h, w = small.shape
+    mass = small.astype(np.float64)
+    total = mass.sum()
+    if total == 0:  # the filter rounded every pixel to 0: nothing left to centre
+        return np.zeros((SIDE, SIDE), dtype=np.uint8)
+    row_c = float((mass.sum(axis=1) * np.arange(h)).sum() / total)
+    col_c = float((mass.sum(axis=0) * np.arange(w)).sum() / total)
+    # Top-left corner that puts the centre of mass at CENTRE, clamped so the digit stays whole.
+    top = int(np.clip(round(CENTRE - row_c), 0, SIDE - h))
+    left = int(np.clip(round(CENTRE - col_c), 0, SIDE - w))
+    out = np.zeros((SIDE, SIDE), dtype=np.uint8)
+    out[top : top + h, left : left + w] = small
+    return out
 
 
 def load_digit_image(path: str | os.PathLike[str]) -> np.ndarray:

@@ -5,7 +5,9 @@
 
 The digit is drawn in the terminal (see digit_render.py): shaded blocks by default,
 `--half-blocks` for a compact picture with the right proportions, `--ascii` for plain
-terminals. An image is shown as the model sees it: inverted if needed and shrunk to 28x28.
+terminals. An image is shown as the model sees it: turned upright by its EXIF orientation,
+inverted if needed, cropped to its ink, fitted into 20x20 and centred by its centre of mass in
+28x28, as MNIST's digits were (`digit_render.mnist_preprocess`, which the digit pad uses too).
 """
 
 from __future__ import annotations

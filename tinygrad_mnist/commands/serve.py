@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import ipaddress
 import os
 import socket
 import sys
@@ -71,7 +70,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=DEFAULT_HOST,
         metavar="H",
         help="address to listen on. Anything but loopback (127.0.0.1, ::1, localhost) lets "
-        "other machines use the pad",
+        "other machines use the pad. On loopback, only requests addressed to a loopback name "
+        "are answered (a web page cannot reach the pad by DNS rebinding)",
     )
     p.add_argument(
         "--data-dir",
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         require_pillow()
     except MissingPlotExtraError as e:
         return _error(str(e), 1)
-    from ..digit_pad.server import DigitPadServer
+    from ..digit_pad.server import DigitPadServer, is_loopback
 
     digits = load_test_digits(args.data_dir)
     try:
@@ -138,16 +138,6 @@ def load_test_digits(data_dir: str | None) -> RandomDigits:
     except (MNISTNotFoundError, IDXError) as e:
         return RandomDigits(None, None, str(e).splitlines()[0])
     return RandomDigits(images, labels)
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach: 127.x.x.x, ::1 and 'localhost'."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: whatever it resolves to is reachable from outside
-        return False
 
 
 def listen_problem(host: str, port: int, e: OSError) -> str:

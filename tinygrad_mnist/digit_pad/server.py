@@ -13,15 +13,26 @@ a small JSON API. The model runs here, in Python, through the engine.
 
 Every error is a JSON object {"error": "what was wrong"} with a 4xx status: a body over
 MAX_BODY_BYTES (refused from its Content-Length, before reading it), a body that is not JSON
-or not the right shape, a wrong Content-Type, an unknown path, a wrong method. A request
-handler never lets an exception escape, so no request can stop the server.
+or not the right shape, a wrong Content-Type, an unknown path, a wrong method, a Host header
+that is not a name of this server. A request handler never lets an exception escape, so no
+request can stop the server.
+
+How a connection is served (`DigitPadHandler.handle_one_request`): an idle kept-alive
+connection is closed quietly after IDLE_TIMEOUT; once a request's first byte arrives, the whole
+request (line, headers and body) must arrive within REQUEST_TIMEOUT, else 408; a body the
+handler does not use is read and dropped, or the connection is closed, so that it is never
+taken for the next request; each answer goes out in one write, on a socket with TCP_NODELAY.
+At most `max_connections` connections are served at once; more are answered 503.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
+import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
@@ -40,11 +51,16 @@ from ..nn import MLP
 from .inference import analyse_digit
 from .preprocess import canvas_to_mnist, is_blank
 
-# A 512x512 canvas is 262,144 bytes, 349,528 in base64: 1 MB leaves room and still refuses
-# anything that is not a drawing before a byte of it is read.
-MAX_BODY_BYTES = 1 << 20
-MIN_CANVAS, MAX_CANVAS = SIDE, 1024  # canvas side in pixels; MAX_CANVAS**2 <= MAX_BODY_BYTES
-REQUEST_TIMEOUT = 10  # seconds a client may take to send its request before it is dropped
+MIN_CANVAS, MAX_CANVAS = SIDE, 1024  # canvas side in pixels
+# The largest canvas, MAX_CANVAS**2 bytes, is 4/3 as many characters in base64 (4 for every 3
+# bytes, the last group padded); the JSON around them is a few dozen bytes more. Anything
+# larger is not a drawing and is refused from its Content-Length, before a byte is read.
+MAX_BODY_BYTES = 4 * -(-(MAX_CANVAS**2) // 3) + 4096
+REQUEST_TIMEOUT = 10  # seconds from a request's first byte to its last, else 408
+IDLE_TIMEOUT = 5  # seconds a kept-alive connection may wait for its next request
+MAX_CONNECTIONS = 128  # connections served at once (a thread each); more are answered 503
+LISTEN_BACKLOG = 128  # connections the kernel holds until they are accepted
+CONTENT_LENGTH = re.compile(r"[0-9]+")  # RFC 9112: 1*DIGIT, no sign, no "_", no spaces
 # After refusing a body unread, skip at most this much of it, for at most LINGER_SECONDS, before
 # closing: closing a socket with unread data resets the connection, and a client still sending
 # (most send the whole body before they read the answer) would see the reset, not the 413.
@@ -59,9 +75,40 @@ STATIC_TYPES = {
 class RequestError(Exception):
     """A bad request: answered with `status` and {"error": message}."""
 
-    def __init__(self, status: HTTPStatus, message: str, allow: str | None = None) -> None:
+    def __init__(
+        self, status: HTTPStatus, message: str, allow: str | None = None, close: bool = False
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.allow = status, message, allow
+        self.status, self.message, self.allow, self.close = status, message, allow, close
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach: 127.x.x.x, ::1 and 'localhost'."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: whatever it resolves to is reachable from outside
+        return False
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """A Host header "name", "name:port", "[v6]" or "[v6]:port" as (lower-case name without
+    brackets, port or None); None if it is none of those."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:] if rest else None
+    else:
+        name, colon, port = value.partition(":")
+        port = port if colon else None
+        if ":" in (port or ""):
+            return None  # an IPv6 address needs brackets in a Host header
+    if not name or (port is not None and not (CONTENT_LENGTH.fullmatch(port) and len(port) <= 5)):
+        return None
+    return name, None if port is None else int(port)
 
 
 def static_files() -> dict[str, tuple[bytes, str]]:
@@ -101,10 +148,20 @@ class RandomDigits:
 
 
 class DigitPadServer(ThreadingHTTPServer):
-    """Serves one model's digit pad. The model is run by one request at a time (`lock`)."""
+    """Serves one model's digit pad. The model is run by one request at a time (`lock`).
+
+    Requests must name the server in their Host header (`is_own_host`): a loopback server
+    answers only to 127.0.0.1, localhost and [::1] with its port, so that a web page whose
+    own name was made to resolve to 127.0.0.1 (DNS rebinding) cannot use it from the
+    browser. A server listening beyond loopback (--host) also answers to any IP address and
+    to the name it was started with."""
 
     daemon_threads = True  # Ctrl-C does not wait for a request that is still running
     allow_reuse_address = True
+    # A burst of clients that each open a connection per request overflows a short queue,
+    # and each SYN the kernel drops costs its client a 1 s retransmission (or a reset).
+    request_queue_size = LISTEN_BACKLOG
+    max_connections = MAX_CONNECTIONS
 
     def __init__(
         self,
@@ -117,7 +174,72 @@ class DigitPadServer(ThreadingHTTPServer):
         self.model, self.model_name, self.test_digits = model, model_name, test_digits
         self.lock = threading.Lock()
         self.files = static_files()
+        self.loopback_only = is_loopback(address[0])
+        self.host_names = {"localhost", address[0].lower().strip("[]")}
+        self._active, self._active_lock = 0, threading.Lock()
         super().__init__(address, DigitPadHandler)
+
+    def is_own_host(self, value: str) -> bool:
+        """True if a Host header names this server: one of its names, with its port."""
+        parsed = split_host(value)
+        if parsed is None:
+            return False
+        name, port = parsed
+        if (80 if port is None else port) != self.server_address[1]:
+            return False
+        if name in self.host_names:
+            return True
+        try:
+            address = ipaddress.ip_address(name)
+        except ValueError:
+            return False  # a name nobody gave this server: possibly a rebinding page
+        return address.is_loopback or not self.loopback_only
+
+    # ------------------------------------------------------------ a thread per connection, capped
+    def process_request(self, request: socket.socket, client_address: Any) -> None:
+        with self._active_lock:
+            busy = self._active >= self.max_connections
+            if not busy:
+                self._active += 1
+        if busy:
+            self._refuse_busy(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: give the slot back
+            self._release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._active_lock:
+            self._active -= 1
+
+    def _refuse_busy(self, request: socket.socket) -> None:
+        """A 503 for a connection beyond max_connections, sent from the accepting thread
+        (which must not wait long: it waits at most 0.2 s for the request, so that closing
+        does not reset the connection before the client has read the answer)."""
+        data = json.dumps({"error": "the server is busy: try again in a second"}).encode()
+        answer = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        ).encode() + data
+        try:
+            request.settimeout(0.2)
+            try:
+                request.recv(65536)
+            except TimeoutError:
+                pass
+            request.sendall(answer)
+            request.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
     @property
     def url(self) -> str:
@@ -177,16 +299,86 @@ def decode_canvas(body: Any) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8).reshape(height, width)
 
 
+class DeadlineReader(io.RawIOBase):
+    """A socket's receiving side that gives up at `deadline` (time.monotonic()): a socket
+    timeout counts from each read, so a client sending a byte every few seconds would never
+    time out; this one counts to a fixed moment, whatever arrives meanwhile."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self.sock, self.deadline = sock, time.monotonic()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline passed")
+        self.sock.settimeout(remaining)
+        return self.sock.recv_into(buffer)
+
+
 class DigitPadHandler(BaseHTTPRequestHandler):
     """One request. Routes are in GET_ROUTES / POST_ROUTES; everything else is a 404/405."""
 
     server: DigitPadServer
     server_version = "tinygrad-mnist-digit-pad"
     protocol_version = "HTTP/1.1"  # keep-alive: the page sends a request per stroke
-    timeout = REQUEST_TIMEOUT
+    timeout = REQUEST_TIMEOUT  # for a whole request, from its first byte (DeadlineReader)
+    idle_timeout = IDLE_TIMEOUT
+    # An answer is one write (`_write_answer`); TCP_NODELAY as well, so that nothing a client
+    # waits for sits in the kernel waiting for the ACK of what went before (Nagle).
+    disable_nagle_algorithm = True
 
     GET_ROUTES = {"/": "page", "/index.html": "page", "/api/model": "model", "/api/test-digit": "test_digit"}  # fmt: skip
     POST_ROUTES = {"/api/predict": "predict"}
+
+    # ------------------------------------------------------------ one connection
+    def setup(self) -> None:
+        super().setup()
+        self._reader = DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader, 65536)
+
+    def handle_one_request(self) -> None:
+        """Wait for the next request on this connection (closing it quietly if none comes
+        within idle_timeout), then read and answer it within `timeout` (else 408)."""
+        self._reader.deadline = time.monotonic() + self.idle_timeout
+        try:
+            if not self.rfile.peek(1):  # the client closed the connection
+                self.close_connection = True
+                return
+        except OSError:  # idle for too long, or reset: nobody is waiting for an answer
+            self.close_connection = True
+            return
+        self._reader.deadline = time.monotonic() + self.timeout
+        self.command, self.request_version, self.requestline = "", "HTTP/1.1", ""
+        self._body_read, self._body_length = False, 0
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.raw_requestline.endswith(b"\n"):  # the client closed mid-line
+                self.close_connection = True
+                return
+            if not self.parse_request():  # it sent an error answer
+                return
+            method = getattr(self, f"do_{self.command}", None)
+            if method is None:
+                self.send_error(
+                    HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({self.command!r})"
+                )
+                return
+            method()
+        except TimeoutError:  # the request line or headers took too long
+            self.close_connection = True
+            self.send_error(
+                HTTPStatus.REQUEST_TIMEOUT,
+                f"the request did not arrive within {self.timeout} s",
+            )
+        except ConnectionError:
+            self.close_connection = True
 
     # ------------------------------------------------------------ dispatch
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
@@ -228,12 +420,18 @@ class DigitPadHandler(BaseHTTPRequestHandler):
             pass
 
     def _dispatch(self, method: str) -> None:
-        self._body_read = False  # one handler serves every request of a kept-alive connection
         try:
             try:
+                self._check_framing()
+                self._check_host()
                 url = urlsplit(self.path)
-                getattr(self, f"_{self._route(method, url.path)}")(url.query)
+                route = self._route(method, url.path)
+                if route != "predict":  # the only route that reads a body
+                    self._discard_body()
+                getattr(self, f"_{route}")(url.query)
             except RequestError as e:
+                if e.close:
+                    self.close_connection = True
                 self._discard_body()
                 self._send_json({"error": e.message}, e.status, allow=e.allow)
         except (ConnectionError, TimeoutError):  # the client went away: nobody to answer
@@ -242,6 +440,45 @@ class DigitPadHandler(BaseHTTPRequestHandler):
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
             self._send_json({"error": f"internal error: {type(e).__name__}: {e}"}, 500)
+
+    def _check_framing(self) -> None:
+        """Where this request's body ends (`_body_length`), or a 400 that closes the
+        connection: without a trustworthy end, the next request cannot be found."""
+        lengths = self.headers.get_all("Content-Length") or []
+        if self.headers.get("Transfer-Encoding"):
+            # Chunked bodies are not read here (the page never sends one): answer, then close,
+            # so that the chunks are not taken for the next request.
+            self.close_connection = True
+            return
+        texts = {text.strip(" \t") for text in lengths}
+        if len(texts) > 1:
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, f"Content-Length given {len(lengths)} times, differently",
+                close=True,
+            )  # fmt: skip
+        if texts:
+            text = texts.pop()
+            if not CONTENT_LENGTH.fullmatch(text):
+                raise RequestError(
+                    HTTPStatus.BAD_REQUEST,
+                    f"bad Content-Length {text!r}: it must be digits only",
+                    close=True,
+                )
+            self._body_length = int(text) if len(text) <= 18 else 1 << 62
+
+    def _check_host(self) -> None:
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1:
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, "a request needs exactly one Host header", close=True
+            )
+        if not self.server.is_own_host(hosts[0]):
+            raise RequestError(
+                HTTPStatus.MISDIRECTED_REQUEST,
+                f"Host {hosts[0][:100]!r} is not a name of this server "
+                "(a loopback server answers to 127.0.0.1, localhost and [::1] with its port)",
+                close=True,
+            )
 
     def _route(self, method: str, path: str) -> str:
         if path.startswith("/static/"):
@@ -285,12 +522,11 @@ class DigitPadHandler(BaseHTTPRequestHandler):
         index = None
         if "index" in params:
             text = params["index"][-1]
-            try:
-                index = int(text)
-            except ValueError:
+            if not CONTENT_LENGTH.fullmatch(text):  # int() would take "+1", " 1", "1_0"
                 raise RequestError(
-                    HTTPStatus.BAD_REQUEST, f"index must be a whole number, got {text!r}"
-                ) from None
+                    HTTPStatus.BAD_REQUEST, f"index must be a whole number, got {text[:50]!r}"
+                )
+            index = int(text) if len(text) <= 18 else 1 << 62  # int() refuses 4301+ digits
         i = digits.pick(index)
         result = self.server.analyse(digits.images[i])
         result.update(index=i, label=int(digits.labels[i]), blank=False)
@@ -304,24 +540,14 @@ class DigitPadHandler(BaseHTTPRequestHandler):
         self._send_json(result)
 
     # ------------------------------------------------------------ request bodies
-    def _content_length(self) -> int:
-        text = self.headers.get("Content-Length")
-        if text is None:
-            raise RequestError(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
-        try:
-            length = int(text)
-        except ValueError:
-            length = -1
-        if length < 0:
-            raise RequestError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {text!r}")
-        return length
-
     def _read_json(self) -> Any:
         if self.headers.get("Transfer-Encoding"):
             raise RequestError(
                 HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked"
             )
-        length = self._content_length()
+        if self.headers.get("Content-Length") is None:
+            raise RequestError(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
+        length = self._body_length  # checked by _check_framing
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the body is never read, so the stream is lost
             self._linger = True
@@ -359,21 +585,20 @@ class DigitPadHandler(BaseHTTPRequestHandler):
             ) from None
 
     def _discard_body(self) -> None:
-        """Before an error answer on a kept-alive connection, skip a body not read yet, so the
-        next request on it starts where it should; a body too big to skip closes it."""
-        if getattr(self, "_body_read", False) or self.close_connection:
+        """Skip a body the handler does not use (a GET's, or one refused before it was read),
+        so that the next request on the connection starts where it should; a body too big to
+        skip closes the connection instead."""
+        if self._body_read or self.close_connection or not self._body_length:
             return
-        text = self.headers.get("Content-Length", "0") if self.headers else "0"
-        try:
-            length = int(text)
-        except ValueError:
-            length = -1
-        if 0 <= length <= MAX_BODY_BYTES:
+        self._body_read = True
+        if self._body_length <= MAX_BODY_BYTES:
             try:
-                self.rfile.read(length)
-                return
+                if len(self.rfile.read(self._body_length)) == self._body_length:
+                    return
             except OSError:  # a timeout or a reset: the connection is lost either way
                 pass
+        else:
+            self._linger = True  # let the client finish sending, so it reads the answer
         self.close_connection = True
 
     # ------------------------------------------------------------ answers
@@ -393,9 +618,17 @@ class DigitPadHandler(BaseHTTPRequestHandler):
             self.send_header("Allow", allow)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self._write_answer(data if self.command != "HEAD" else b"")
+
+    def _write_answer(self, body: bytes) -> None:
+        """The status line and headers buffered by send_response/send_header, and the body,
+        in one write: two writes on a kept-alive connection meet Nagle's algorithm and the
+        client's delayed ACK, and the body arrives ~40 ms late."""
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        self.connection.settimeout(self.timeout)  # the reader left its deadline's remainder
+        self.wfile.write(head + body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own errors (a malformed request line, an unsupported method, an
@@ -412,9 +645,7 @@ class DigitPadHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(data)
+        self._write_answer(data if self.command != "HEAD" else b"")
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log only what went wrong: a line per drawn stroke would bury the URL."""
