@@ -18,8 +18,11 @@ Scalar tier: `Value.backward()` fills every node's grad; each node keeps its loc
 derivatives in `_local_grads`, and the contribution along an edge is `local * grad`, the
 very product that `Value._backward` adds to the input's grad.
 
-Both tiers: this is one backward pass, as if `loss.backward()` had been called. Leaves that
-had a gradient already get this pass's gradient added to it, as backward() would.
+Both tiers: this is one backward pass, as if `loss.backward()` had been called. Every
+gradient is recorded from a clean start: a leaf that had a gradient already, or an inner
+tensor that kept one through `retain_grad()` and an earlier `backward(retain_graph=True)`,
+is set to None first and gets this pass's gradient added to its old one afterwards, as
+backward() would have done (recording the sum would show every number twice as big).
 """
 
 from __future__ import annotations
@@ -174,15 +177,15 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                         break
     ids = {id(t): i for i, t in enumerate(topo)}
 
-    # One real backward pass that keeps every grad: inner tensors retain theirs, leaves
-    # start from None (their old grads are added back afterwards).
+    # One real backward pass that keeps every grad: inner tensors retain theirs, and every
+    # tensor starts from None, leaves and inner tensors that retained a grad from an earlier
+    # backward(retain_graph=True) alike (their old grads are added back afterwards).
     retain = {id(t): t._retain for t in topo}
-    old_grads = {id(t): t.grad for t in topo if t._ctx is None and t.requires_grad}
+    old_grads = {id(t): t.grad for t in topo if t.requires_grad}
     for t in topo:
         if t._ctx is not None:
             t._retain = True
-        elif t.requires_grad:
-            t.grad = None
+        t._grad = None
     loss.backward(retain_graph=True)
 
     nodes: list[Node] = []
@@ -238,7 +241,8 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 edge.terms_total = g.shape[1] if index == 0 else g.shape[0]
             edges.append(edge)
 
-    # Leave the graph as a plain backward() would: arrays freed, inner grads dropped.
+    # Leave the graph as a plain backward() would: arrays freed, inner grads dropped unless
+    # retained, and this pass's gradients added to the old ones.
     for t in topo:
         ctx = t._ctx
         if ctx is not None:
@@ -247,8 +251,10 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
             t._retain = retain[id(t)]
             if not t._retain:
                 t._grad = None
-        elif id(t) in old_grads and old_grads[id(t)] is not None and t.grad is not None:
-            t.grad = Tensor._wrap(old_grads[id(t)].data + t.grad.data)
+                continue
+        old = old_grads.get(id(t))
+        if old is not None:
+            t._grad = old if t._grad is None else Tensor._wrap(old.data + t._grad.data)
     order = [ids[id(t)] for t in reversed(topo) if t.requires_grad]
     return Recording(nodes, edges, order, "tensor")
 
