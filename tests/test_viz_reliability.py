@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_mnist import Tensor, viz
+from tinygrad_mnist.scalar import Value
 from tinygrad_mnist.viz.graph_record import record
+
+HOSTILE = "<!--<script>x</script><b>&amp;"
 
 
 def data_script(path: Path) -> str:
@@ -20,6 +23,30 @@ def data_script(path: Path) -> str:
     m = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', text, re.S)
     assert m is not None
     return m.group(1)
+
+
+def test_text_that_could_end_the_script_is_escaped_in_the_json(tmp_path):
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w * 2).sum()
+    path = viz.explore(loss, tmp_path / "g.html", names={HOSTILE: w}, title=HOSTILE)
+    raw = data_script(path)
+    # `<!--<script` inside a <script> puts the HTML parser in its "double escaped" state,
+    # where `</script>` no longer ends the script: so no < or > at all may reach the page
+    # inside the data, and & neither (it is what an HTML entity starts with).
+    assert not set("<>&") & set(raw)
+    data = json.loads(raw)  # \u003c is still <, for JSON.parse too
+    assert data["title"] == HOSTILE
+    assert HOSTILE in [n["name"] for n in data["nodes"]]
+    text = path.read_text(encoding="utf-8")
+    assert "<title>&lt;!--&lt;script&gt;" in text  # the title is escaped where HTML shows it
+    assert text.count("<script") == 3  # the data, the bundled library and the page's script
+
+
+def test_a_value_label_with_html_in_it(tmp_path):
+    a = Value(2.0, label="</script><!--<script")
+    out = a * a
+    raw = data_script(viz.explore(out, tmp_path / "v.html"))
+    assert not set("<>&") & set(raw)
 
 
 def test_a_retained_inner_gradient_is_not_counted_twice(tmp_path):

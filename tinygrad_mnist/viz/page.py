@@ -215,10 +215,18 @@ def page_data(rec: Recording, title: str, rankdir: str = "LR") -> dict[str, Any]
     }
 
 
+def script_json(value: Any) -> str:
+    """`value` as JSON that can sit inside a <script> element whatever text it holds: <, >
+    and & are written as \\u003c, \\u003e and \\u0026 (the same string to JSON.parse). A bare
+    `</script` would end the element, and `<!--<script` would put the HTML parser in a state
+    where the real `</script>` no longer ends it, so that no script of the page ever runs."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def render_html(rec: Recording, title: str, rankdir: str = "LR") -> str:
     """The whole self-contained page."""
-    data = json.dumps(page_data(rec, title, rankdir), ensure_ascii=False, allow_nan=False)
-    data = data.replace("</", "<\\/")  # never closes the <script> that holds it
+    data = script_json(page_data(rec, title, rankdir))
     page = _asset("explorer.html")
     parts = {
         "{{TITLE}}": html.escape(title),
