@@ -394,6 +394,11 @@ def test_the_current_step_is_in_view_with_where_its_gradient_comes_from(offline,
         assert visible_in(page, "#graph svg g.node.source-of-grad"), name
         assert visible_in(page, "#graph svg g.edge.carrying"), name
         assert visible_in(page, "#step", "body"), name  # the button stays within reach
+        outline = page.evaluate(
+            "getComputedStyle(document.querySelector('#graph svg g.node.current > g > a > path')"
+            ").stroke"
+        )
+        assert outline == "rgb(208, 138, 0)", name  # drawn in orange
     page.click("#fit")  # the whole graph in the pane
     svg = box(page, "#graph svg")
     assert svg["width"] <= pane["width"] + 1 and svg["height"] <= pane["height"] + 1

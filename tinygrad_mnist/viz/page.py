@@ -27,8 +27,10 @@ RANKDIRS = ("LR", "TB")
 # The most nodes a page may have: Graphviz (in WebAssembly) lays a graph out in a time that
 # grows faster than its size; docs/explorer.md gives the times measured in Chromium.
 MAX_NODES = 2000
-HIDDEN_GRAD = "#d9d9d9"
-GLYPH_WIDTH = 0.56  # Helvetica's mean width of a digit or sign, in font sizes  # a gradient's heat-map cell before backward reaches it
+HIDDEN_GRAD = "#d9d9d9"  # a gradient's heat-map cell before backward reaches it
+# Helvetica's width of a digit or sign, in font sizes (a little over, so that a gradient's
+# text fits the room kept for it while it reads "grad ?")
+GLYPH_WIDTH = 0.62
 
 
 def _asset(name: str) -> str:
