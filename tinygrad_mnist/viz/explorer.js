@@ -74,11 +74,20 @@
     }
     for (const t of g.querySelectorAll("title")) t.textContent = text;
   }
+  // Graphviz placed "grad ?" by its start; the longer text that replaces it is centred on
+  // the same point instead, so that it stays inside the room Python kept for it.
+  function centre(t) {
+    if (t.dataset.centred) return;
+    const b = t.getBBox();
+    t.setAttribute("x", String(b.x + b.width / 2));
+    t.setAttribute("text-anchor", "middle");
+    t.dataset.centred = "1";
+  }
   function paintGrad(node, shown) {
     const textG = byId.get("a_n" + node.id + "_grad");
     if (textG) {
       const t = textG.querySelector("text");
-      if (t) t.textContent = shown ? node.gradText : "grad ?";
+      if (t) { centre(t); t.textContent = shown ? node.gradText : "grad ?"; }
       setTip(textG, shown ? "∂L/∂" + node.name + ": " + node.gradText.slice(5)
         : "the gradient: shown when backward reaches this node");
     }
