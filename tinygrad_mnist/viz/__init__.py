@@ -94,22 +94,32 @@ def _short(p: Path) -> str:
     return text if len(text) <= 80 else text[:40] + "…" + text[-30:]
 
 
+def _is_model(value: Any) -> bool:
+    """A model instance (not a class, whose named_parameters needs an instance)."""
+    return not isinstance(value, type) and callable(getattr(value, "named_parameters", None))
+
+
 def _names(names: Any, caller: dict[str, Any] | None) -> dict[str, Any]:
     """name -> Tensor or Value, from `names` first, then the caller's local variables."""
     found: dict[str, Any] = {}
     if caller:  # a model in a local variable `model` gives "model.0.weight", ...
-        for var, value in caller.items():
-            if var.startswith("_"):
+        for var, value in list(caller.items()):
+            if var.startswith("_") or not isinstance(var, str):
                 continue
             if isinstance(value, Tensor | Value):
                 found.setdefault(var, value)
-            elif hasattr(value, "named_parameters") and callable(value.named_parameters):
-                for pname, param in value.named_parameters():
-                    found.setdefault(f"{var}.{pname}", param)
+            elif _is_model(value):
+                try:
+                    params = list(value.named_parameters())
+                except Exception:  # someone else's object: a name is not worth an error
+                    continue
+                for pname, param in params:
+                    if isinstance(pname, str) and isinstance(param, Tensor):
+                        found.setdefault(f"{var}.{pname}", param)
     given: dict[str, Any]
     if names is None:
         given = {}
-    elif hasattr(names, "named_parameters") and callable(names.named_parameters):
+    elif _is_model(names):
         given = dict(names.named_parameters())  # a model: "0.weight", "0.bias", ...
     elif isinstance(names, Mapping):
         given = dict(names)
