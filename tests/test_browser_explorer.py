@@ -244,3 +244,165 @@ def test_an_mlp_with_a_batch_fused_or_not(offline, tmp_path, fuse):
     page.click("#run-all")
     assert page.inner_text("#step-node") == "0.weight"
     assert page.console_errors == [] and page.blocked == []
+
+
+# ---------------------------------------------------------------- text that fights the page
+HOSTILE = '<!--<script>x</script><b>&amp; "\\N'  # HTML, and a DOT string's quote and escape
+
+
+def test_a_title_and_a_name_with_html_in_them_leave_the_page_working(offline, tmp_path):
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w * 2).sum()
+    path = viz.explore(loss, tmp_path / "g.html", names={HOSTILE: w}, title=HOSTILE)
+    page = offline
+    open_page(page, path)  # the script ran: the page drew the graph and said it is ready
+    assert page.inner_text("h1") == HOSTILE
+    assert page.title().startswith(HOSTILE)
+    page.click("#run-all")
+    assert page.inner_text("#step-node") == HOSTILE
+    assert HOSTILE in page.locator("#graph svg g.node text").all_text_contents()
+    tips = page.evaluate(
+        "[...document.querySelectorAll('#graph svg g.node > g > a')]"
+        ".map((a) => a.getAttributeNS('http://www.w3.org/1999/xlink', 'title'))"
+    )
+    assert HOSTILE + ": leaf: requires grad" in tips  # a node's tooltip: its name and kind
+    assert page.console_errors == [] and page.blocked == []
+
+
+# ---------------------------------------------------------------- no spoilers
+def hover_texts(page) -> list[str]:
+    """Everything the drawing shows or shows on hover: its texts, <title>s and link titles."""
+    return page.evaluate(
+        """() => {
+          const svg = document.querySelector('#graph svg');
+          const out = [...svg.querySelectorAll('text, title')].map((e) => e.textContent);
+          for (const a of svg.querySelectorAll('a')) {
+            out.push(a.getAttribute('title') || '', a.getAttributeNS('http://www.w3.org/1999/xlink', 'title') || '');
+          }
+          return out;
+        }"""
+    )
+
+
+def test_no_gradient_is_shown_or_in_a_tooltip_before_its_step(course_page):
+    page = course_page
+    gradient = re.compile(r"grad\s*\[|grad\s+-?\d|g\[\d+\] = -?\d|∂L/∂")
+    assert not [t for t in hover_texts(page) if gradient.search(t)]
+    step_until(page, "W3")
+    w3 = page_json(page, "data.nodes.find(x => x.name === 'W3').id")
+    w1 = page_json(page, "data.nodes.find(x => x.name === 'W1').id")
+    tips = page.evaluate(
+        "(ids) => ids.map((id) => [...document.querySelectorAll(`[id^=a_n${id}_g_] a`)]"
+        ".map((a) => a.getAttributeNS('http://www.w3.org/1999/xlink', 'title')))",
+        [w3, w1],
+    )
+    assert tips[0][5] == "g[5] = 0.2606"  # W3's, now that backward reached it
+    assert set(tips[1]) == {"g[0] = ?"} or all(t.endswith("= ?") for t in tips[1])  # W1's not yet
+    page.click("#reset")
+    assert not [t for t in hover_texts(page) if gradient.search(t)]
+
+
+# ---------------------------------------------------------------- what each step explains
+def test_softmax_step_shows_the_numbers_in_between(course_page):
+    page = course_page
+    step_until(page, "a3")
+    chain = page.inner_text("#chain")
+    assert "Σ ∂L/∂h3 ⊙ h3 = (-1.005)·0.4975 + 1.005·0.5025 = 0.005025" in chain
+    assert "∂L/∂a3[0] = h3[0] · (∂L/∂h3[0] − Σ) = 0.4975 · ((-1.005) − 0.005025) = -0.5025" in chain
+
+
+def test_local_derivatives_say_which_op_they_belong_to(course_page):
+    page = course_page
+    step_until(page, "h3")  # made by softmax, used by clamp: the step uses clamp's derivative
+    assert page.inner_text("#local-heading") == "Local derivative of clamp, the op that uses h3"
+    assert page.inner_text("#local").startswith("clamp (makes clamp(h3) from h3)")
+    assert "softmax, which made h3" in page.inner_text("#local-note")
+    step_until(page, "matmul#17")
+    assert "matmul#17: a result that no variable of your code holds" in page.inner_text(
+        "#step-name-note"
+    )
+    legend = page.inner_text("#legend")
+    assert "data: the node's values" in legend and "gradient ∂L/∂node" in legend
+    assert "a white cell is 0" in legend
+
+
+def test_the_neuron_speaks_of_its_output_and_inputs_not_a_loss_and_parameters(offline, tmp_path):
+    g = neuron()
+    page = offline
+    open_page(page, viz.explore(g["o"], tmp_path / "neuron.html", names=g))
+    page.click("#step")
+    assert "loss" not in page.inner_text("#chain") and "L below stands for o" in page.inner_text(
+        "#chain"
+    )
+    page.click("#step")  # n: through the tanh
+    assert "∂L/∂n = ∂L/∂o · (1 − tanh²(n)) = 1 · 0.5 = 0.5" in page.inner_text("#chain")
+    step_until(page, "x1")
+    made_by = page.inner_text("#step-made-by")
+    assert "an input of the graph" in made_by and "data" in made_by
+
+
+# ---------------------------------------------------------------- layout: laptop and phone
+def visible_in(page, selector: str, pane: str = "#graph", margin: int = 0) -> bool:
+    """Whether every element matching `selector` (if any) lies inside the pane's visible
+    rectangle (that part of it that is inside the window), `margin` pixels from its sides."""
+    return page.evaluate(
+        """([sel, pane, m]) => {
+          const p = document.querySelector(pane).getBoundingClientRect();
+          const vw = window.innerWidth, vh = window.innerHeight;
+          const left = Math.max(p.left, 0) + m, top = Math.max(p.top, 0) + m;
+          const right = Math.min(p.right, vw) - m, bottom = Math.min(p.bottom, vh) - m;
+          const els = [...document.querySelectorAll(sel)];
+          return els.every((e) => {
+            const r = e.getBoundingClientRect();
+            return r.left >= left - 1 && r.right <= right + 1 && r.top >= top - 1 && r.bottom <= bottom + 1;
+          });
+        }""",
+        [selector, pane, margin],
+    )
+
+
+def box(page, selector: str) -> dict:
+    return page.evaluate(
+        "(s) => { const r = document.querySelector(s).getBoundingClientRect(); "
+        "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, "
+        "height: r.height}; }",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["laptop", "phone"])
+def test_the_current_step_is_in_view_with_where_its_gradient_comes_from(offline, tmp_path, size):
+    width, height = size
+    g = forward_pass()
+    path = viz.explore(g["loss"], tmp_path / "fp.html", names=g, title="The course's forward pass")
+    page = offline
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing sticks out
+    pane, panel = box(page, "#graph"), box(page, "#panel")
+    assert pane["width"] >= 0.6 * width and pane["height"] >= 0.4 * height
+    if width < 600:  # stacked: the graph above, the panel below it, as wide as the screen
+        assert panel["top"] >= pane["bottom"] - 1 and panel["width"] >= width - 2
+    else:
+        assert panel["left"] >= pane["right"] - 1 and panel["right"] <= width + 1
+    total = page_json(page, "data.steps.length")
+    for _ in range(total):  # every step
+        page.click("#step")
+        name = page.inner_text("#step-node")
+        assert page.locator("#graph svg g.node.current").count() == 1
+        assert visible_in(page, "#graph svg g.node.current", margin=20), name
+        assert visible_in(page, "#graph svg g.node.source-of-grad"), name
+        assert visible_in(page, "#graph svg g.edge.carrying"), name
+        assert visible_in(page, "#step", "body"), name  # the button stays within reach
+        outline = page.evaluate(
+            "getComputedStyle(document.querySelector('#graph svg g.node.current > g > a > path')"
+            ").stroke"
+        )
+        assert outline == "rgb(208, 138, 0)", name  # drawn in orange
+    page.click("#fit")  # the whole graph in the pane
+    svg = box(page, "#graph svg")
+    assert svg["width"] <= pane["width"] + 1 and svg["height"] <= pane["height"] + 1
+    page.click("#fit")
+    assert box(page, "#graph svg")["width"] > svg["width"]
+    page.click("#zoom-in")
+    assert page.console_errors == [] and page.blocked == []

@@ -348,3 +348,81 @@ def test_docs_show_pictures_that_exist_and_commands_that_run():
         for image in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text):
             assert (doc.parent / image).is_file(), (doc.name, image)
         assert "tinygrad-mnist viz --example forward_pass" in text
+
+
+# ---------------------------------------------------------------- names a student recognises
+def test_a_models_parameters_go_by_the_models_names(tmp_path):
+    rng = np.random.default_rng(0)
+    model = nn.MLP([4, 3, 2], activation="sigmoid", seed=0, fuse=True)
+    x = Tensor(rng.normal(size=(5, 4)))
+    loss = F.cross_entropy(model(x), Tensor(np.array([0, 1, 1, 0, 1]), dtype="int64"))
+    data = by_name(page_json(viz.explore(loss, tmp_path / "m.html", names=model)))
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert data[name]["requiresGrad"], name
+    assert not [n for n in data if n.startswith("leaf#")]
+
+
+def explore_with_my_variables(path: Path) -> dict:
+    """A student's code: the explorer finds the names of its local variables by itself."""
+    rng = np.random.default_rng(2)
+    W1 = Tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    b1 = Tensor(np.zeros(2), requires_grad=True)
+    x = Tensor(rng.normal(size=(4, 3)))
+    h = (x @ W1 + b1).sigmoid()
+    model = nn.Sequential(nn.Linear(2, 1))
+    loss = model(h).mean()
+    Sequential, module = nn.Sequential, nn  # a class and a module among the locals: no names
+    assert Sequential and module
+    return by_name(page_json(viz.explore(loss, path)))
+
+
+def test_the_callers_variables_name_the_nodes(tmp_path):
+    data = explore_with_my_variables(tmp_path / "mine.html")
+    for name in ("W1", "b1", "x", "h", "loss", "model.0.weight", "model.0.bias"):
+        assert name in data, (name, sorted(data))
+
+
+def test_constants_are_named_as_constants_with_their_values():
+    g = forward_pass()
+    rec = record(g["loss"], g)
+    names = [n.name for n in rec.nodes]
+    assert "constant [0, 1]" in names  # the 1 - y of the cross-entropy, made outside the graph
+    assert not [n for n in names if n.startswith("leaf#")]
+    w = Tensor(np.ones((3, 4)), requires_grad=True)
+    rec = record((w * Tensor(np.full((3, 4), 2.0))).sum(), {"w": w})
+    assert "constant 3×4" in [n.name for n in rec.nodes]
+
+
+def test_a_fused_last_layer_has_no_activation_in_its_formula_or_source(tmp_path):
+    rng = np.random.default_rng(0)
+    model = nn.MLP([4, 3, 2], activation="sigmoid", seed=0, fuse=True)
+    loss = F.cross_entropy(
+        model(Tensor(rng.normal(size=(5, 4)))), Tensor(np.array([0, 1, 1, 0, 1]), dtype="int64")
+    )
+    data = page_json(viz.explore(loss, tmp_path / "m.html", names=model))
+    nodes = by_name(data)
+    to = {n["id"]: n for n in data["nodes"]}
+    last = [e for e in data["edges"] if to[e["consumer"]]["op"].startswith("linear\n")]
+    first = [e for e in data["edges"] if to[e["consumer"]]["op"].startswith("linear+sigmoid")]
+    assert last and first
+    assert not [e["formula"] for e in last if "act′" in e["formula"]]
+    assert all("act′" in e["formula"] for e in first)
+    dw = next(e for e in last if e["parent"] == nodes["2.weight"]["id"])
+    assert "dz.T @ x" in dw["source"]["code"]  # the line of dW, not of the activation's act′
+    dx = next(e for e in last if e["index"] == 0)
+    assert "dz @ w" in dx["source"]["code"]
+
+
+def test_the_page_has_a_legend_and_explains_the_generated_names(tmp_path):
+    text = viz.explore(neuron()["o"], tmp_path / "n.html").read_text(encoding="utf-8")
+    assert "How to read the graph" in text
+    assert "<dt><b>d</b></dt><dd>data" in text and "<dt><b>g</b></dt><dd>gradient" in text
+    assert "a white cell is 0" in text
+    assert "<code>matmul#17</code> is a result no variable holds" in text
+
+
+def test_the_neurons_formula_is_bracketed_as_a_factor(tmp_path):
+    g = neuron()
+    data = page_json(viz.explore(g["o"], tmp_path / "n.html", names=g))
+    tanh = next(e for e in data["edges"] if data["nodes"][e["consumer"]]["name"] == "o")
+    assert tanh["formula"] == "1 − tanh²(n)" and tanh["factor"] == "(1 − tanh²(n))"

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from .. import worked_examples
-from ..viz import ExploreError, check_output_path, explore
+from ..viz import ExploreError, check_output_path, write_page
 from . import HelpFormatter
 
 NAME = "viz"
@@ -61,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
         path = check_output_path(out)  # before any work
         graph = getattr(worked_examples, args.example)()
         loss = graph["loss"] if "loss" in graph else list(graph.values())[-1]
-        explore(loss, path, names=graph, title=TITLES[args.example], rankdir=args.rankdir)
+        page = write_page(loss, path, graph, title=TITLES[args.example], rankdir=args.rankdir)
     except ExploreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {path}: open it in a browser and press Step backward")
+    size = f"{page.nodes} nodes, {page.size_bytes / 1e6:.1f} MB"
+    print(f"wrote {path} ({size}): open it in a browser and press Step backward")
     return 0

@@ -154,10 +154,26 @@ def tensor_derivative(op: type, index: int) -> SourceLine | None:
         reference = getattr(numpy_backend, primitive)
         ref_fn, _, _ = _parse(reference)
         grad_param = "dy" if "dy" in [a.arg for a in ref_fn.args.args] else ref_fn.args.args[-1].arg
-        ref_stmt = _first_use_of(ref_fn, grad_param)
+        # A primitive that returns one gradient per input (linear_backward: dx, dw, db):
+        # the line of the index-th one; else the first line that uses the incoming gradient.
+        ref_stmt = _tuple_item(ref_fn, index, grad_param) or _first_use_of(ref_fn, grad_param)
         if ref_stmt is not None:
             return _line(reference, ref_stmt)
     return _line(backward, stmt)
+
+
+def _tuple_item(fn: ast.FunctionDef, index: int, grad_name: str) -> ast.stmt | None:
+    """The statement that computes item `index` of the tuple `fn` returns last, if it does."""
+    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+    if not returns:
+        return None
+    last = max(returns, key=lambda n: n.lineno)
+    if not isinstance(last.value, ast.Tuple) or index >= len(last.value.elts):
+        return None
+    item = last.value.elts[index]
+    if isinstance(item, ast.Name):
+        return _computation_of(fn, item.id, grad_name)
+    return last
 
 
 def _value_ops() -> dict[str, tuple[FunctionType, ast.FunctionDef, ast.Call]]:

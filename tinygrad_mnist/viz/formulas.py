@@ -12,6 +12,38 @@ gradient; for any other op it is the whole expression backward computes for that
 from __future__ import annotations
 
 import re
+from typing import Any
+
+# A fused Linear with no activation (a network's last layer) has no act′: its backward is
+# the plain matmul's and the bias's. FusedLinear.formula describes the general case.
+LINEAR_NO_ACTIVATION = (
+    "∂L/∂{y} · {b}",
+    "(∂L/∂{y})ᵀ · {a}",
+    "Σ over the batch of ∂L/∂{y}",
+)
+
+
+def tensor_formulas(ctx: Any) -> tuple[str, ...]:
+    """The formulas of the op that made a tensor (its Function, or None for a leaf)."""
+    if ctx is None:
+        return ()
+    if type(ctx).__name__ == "FusedLinear" and getattr(ctx, "activation", "") in ("none", None):
+        return LINEAR_NO_ACTIVATION
+    return tuple(type(ctx).formula)
+
+
+def as_factor(formula: str) -> str:
+    """The formula as one factor of a product: bracketed when it is a sum or a difference at
+    its top level, so that `∂L/∂o · (1 − tanh²(n))` reads as it is computed."""
+    depth = 0
+    for i, ch in enumerate(formula):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in "+−-" and 0 < i < len(formula) - 1:
+            if formula[i - 1] == " " and formula[i + 1] == " ":
+                return f"({formula})"
+    return formula
+
 
 SCALAR = {
     "+": ("1", "1"),

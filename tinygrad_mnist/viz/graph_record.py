@@ -18,8 +18,11 @@ Scalar tier: `Value.backward()` fills every node's grad; each node keeps its loc
 derivatives in `_local_grads`, and the contribution along an edge is `local * grad`, the
 very product that `Value._backward` adds to the input's grad.
 
-Both tiers: this is one backward pass, as if `loss.backward()` had been called. Leaves that
-had a gradient already get this pass's gradient added to it, as backward() would.
+Both tiers: this is one backward pass, as if `loss.backward()` had been called. Every
+gradient is recorded from a clean start: a leaf that had a gradient already, or an inner
+tensor that kept one through `retain_grad()` and an earlier `backward(retain_graph=True)`,
+is set to None first and gets this pass's gradient added to its old one afterwards, as
+backward() would have done (recording the sum would show every number twice as big).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import FREED, Function
-from ..ops import matmul
+from ..ops import matmul, softmax
 from ..scalar import Value
 from ..tensors.tensor import Tensor
 from . import derivative_source, formulas
@@ -41,7 +44,24 @@ MAX_TERMS = 8  # and with at most this many terms each
 
 
 class ExploreError(ValueError):
-    """The graph cannot be explored (not a Value or Tensor, not one number, already freed)."""
+    """The graph cannot be explored (not a Value or Tensor, not one number, already freed,
+    too big for a browser, text that cannot be written): a one-line message for people."""
+
+
+def check_text(what: str, text: object) -> str:
+    """`text` as a str that UTF-8 can hold (a lone surrogate, e.g. from a file name decoded
+    with errors="surrogateescape", cannot be written into the page)."""
+    if not isinstance(text, str):
+        raise ExploreError(f"{what} must be a str, not {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = text[e.start : e.end]
+        raise ExploreError(
+            f"{what}: {text!r} holds a lone surrogate ({ascii(bad)}) that UTF-8 cannot "
+            "encode; give plain text"
+        ) from None
+    return text
 
 
 @dataclass
@@ -57,6 +77,7 @@ class Edge:
     local: np.ndarray | None = None  # d(consumer)/d(parent) elementwise (kind "elementwise")
     terms: list[list[tuple[float, float]]] | None = None  # matmul: (factor, factor) per term
     terms_total: int = 0  # matmul: how many terms each full sum has
+    rows: list[dict[str, Any]] | None = None  # softmax: the sum over each element's row
     source: SourceLine | None = None
 
 
@@ -82,13 +103,34 @@ class Recording:
     tier: str  # "tensor" or "scalar"
 
 
-def record(loss: Any, names: dict[str, Any] | None = None) -> Recording:
-    """Run backward from `loss` (a one-element Tensor or a Value) and record every number."""
+def record(
+    loss: Any, names: dict[str, Any] | None = None, max_nodes: int | None = None
+) -> Recording:
+    """Run backward from `loss` (a one-element Tensor or a Value) and record every number.
+    A graph of more than `max_nodes` nodes is refused before anything runs."""
+    for name in names or {}:
+        check_text("names", name)
     if isinstance(loss, Tensor):
-        return _record_tensor(loss, names or {})
+        return _record_tensor(loss, names or {}, max_nodes)
     if isinstance(loss, Value):
-        return _record_scalar(loss, names or {})
+        return _record_scalar(loss, names or {}, max_nodes)
     raise ExploreError(f"explore() needs a Tensor or a Value (the loss), got {type(loss).__name__}")
+
+
+def _check_size(topo: list[Any], max_nodes: int | None) -> None:
+    if max_nodes is not None and len(topo) > max_nodes:
+        raise ExploreError(
+            f"explore(): this graph has {len(topo)} nodes; the explorer draws at most "
+            f"{max_nodes} (a browser takes minutes to lay out more, see docs/explorer.md); "
+            "explore a smaller model, or a smaller piece of this one"
+        )
+
+
+def _check_labels(topo: list[Any]) -> None:
+    for node in topo:  # before backward, so that a bad label changes nothing
+        label = getattr(node, "label", "")
+        if label:
+            check_text("a label", label)
 
 
 def _topological(root: Any, inputs_of: Any) -> list[Any]:
@@ -109,16 +151,28 @@ def _topological(root: Any, inputs_of: Any) -> list[Any]:
     return order
 
 
+CONSTANT_SHOWN = 4  # a constant with at most this many numbers is named by them
+
+
 def _name_of(node: Any, names_by_id: dict[int, str], op: str, number: int) -> str:
+    """The name a node is shown by: the caller's name for it, its label, its value for a
+    constant, else its op and its number in the graph ("matmul#17", "leaf#3")."""
     if id(node) in names_by_id:
         return names_by_id[id(node)]
     label = getattr(node, "label", "")
     if label:
-        return label
-    # A one-number leaf that nobody named: a constant such as the 1 of 1 - p (a Tensor that
-    # needs no grad), or an unlabelled scalar Value (which has no requires_grad): its value.
-    if not op and not getattr(node, "requires_grad", False) and np.size(node.data) == 1:
-        return f"{float(np.asarray(node.data).reshape(-1)[0]):g}"
+        return check_text("a label", label)
+    if not op and not getattr(node, "requires_grad", False):
+        values = np.asarray(node.data).reshape(-1)
+        # A one-number leaf that nobody named: a constant such as the 1 of 1 - p (a Tensor
+        # that needs no grad), or an unlabelled scalar Value (which has no requires_grad).
+        if values.size == 1:
+            return f"{float(values[0]):g}"
+        # A bigger constant (the 1 - y that the loss computed outside the graph, since y
+        # needs no grad): "constant" and its numbers, or its shape when they are many.
+        if values.size <= CONSTANT_SHOWN:
+            return "constant [" + ", ".join(f"{float(v):g}" for v in values) + "]"
+        return "constant " + "×".join(str(n) for n in np.shape(node.data))
     short = op.split("\n")[0] if op else "leaf"
     return f"{short}#{number}"
 
@@ -149,7 +203,7 @@ def _op_label(ctx: Function | None) -> str:
     return label() if label else type(ctx).__name__.lower()
 
 
-def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
+def _record_tensor(loss: Tensor, names: dict[str, Any], max_nodes: int | None) -> Recording:
     if not loss.requires_grad or loss._ctx is None:
         raise ExploreError("explore(): the loss does not require grad, so it has no graph")
     if loss.data.size != 1:
@@ -157,6 +211,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
             f"explore(): the loss must be one number, not a tensor of shape {loss.shape}"
         )
     topo = _topological(loss, _tensor_inputs)
+    _check_size(topo, max_nodes)
     for t in topo:
         if t._ctx is not None and t._ctx.saved is FREED:
             raise ExploreError(
@@ -174,15 +229,15 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                         break
     ids = {id(t): i for i, t in enumerate(topo)}
 
-    # One real backward pass that keeps every grad: inner tensors retain theirs, leaves
-    # start from None (their old grads are added back afterwards).
+    # One real backward pass that keeps every grad: inner tensors retain theirs, and every
+    # tensor starts from None, leaves and inner tensors that retained a grad from an earlier
+    # backward(retain_graph=True) alike (their old grads are added back afterwards).
     retain = {id(t): t._retain for t in topo}
-    old_grads = {id(t): t.grad for t in topo if t._ctx is None and t.requires_grad}
+    old_grads = {id(t): t.grad for t in topo if t.requires_grad}
     for t in topo:
         if t._ctx is not None:
             t._retain = True
-        elif t.requires_grad:
-            t.grad = None
+        t._grad = None
     loss.backward(retain_graph=True)
 
     nodes: list[Node] = []
@@ -195,7 +250,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 name=_name_of(t, names_by_id, op, i),
                 op=op,
                 op_class=type(t._ctx).__name__ if t._ctx is not None else "",
-                formulas=type(t._ctx).formula if t._ctx is not None else (),
+                formulas=formulas.tensor_formulas(t._ctx),
                 data=np.array(t.data),
                 grad=grad if t.requires_grad else None,
                 requires_grad=t.requires_grad,
@@ -231,6 +286,10 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                     ones = ctx.backward(np.ones_like(g))
                 edge.kind = "elementwise"
                 edge.local = np.array(ones[index]).reshape(p.shape)
+            elif isinstance(ctx, softmax.Softmax | softmax.LogSoftmax):
+                y, dim = ctx.saved
+                edge.kind = "softmax" if isinstance(ctx, softmax.Softmax) else "log_softmax"
+                edge.rows = _softmax_rows(y, g, dim, edge.kind == "softmax")
             elif isinstance(ctx, matmul.MatMul) and g.ndim == 2:
                 a, b = ctx.saved[0], ctx.saved[1]
                 edge.kind = "matmul"
@@ -238,7 +297,8 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
                 edge.terms_total = g.shape[1] if index == 0 else g.shape[0]
             edges.append(edge)
 
-    # Leave the graph as a plain backward() would: arrays freed, inner grads dropped.
+    # Leave the graph as a plain backward() would: arrays freed, inner grads dropped unless
+    # retained, and this pass's gradients added to the old ones.
     for t in topo:
         ctx = t._ctx
         if ctx is not None:
@@ -247,8 +307,10 @@ def _record_tensor(loss: Tensor, names: dict[str, Any]) -> Recording:
             t._retain = retain[id(t)]
             if not t._retain:
                 t._grad = None
-        elif id(t) in old_grads and old_grads[id(t)] is not None and t.grad is not None:
-            t.grad = Tensor._wrap(old_grads[id(t)].data + t.grad.data)
+                continue
+        old = old_grads.get(id(t))
+        if old is not None:
+            t._grad = old if t._grad is None else Tensor._wrap(old.data + t._grad.data)
     order = [ids[id(t)] for t in reversed(topo) if t.requires_grad]
     return Recording(nodes, edges, order, "tensor")
 
@@ -272,9 +334,37 @@ def _matmul_terms(
     return out
 
 
+def _softmax_rows(y: np.ndarray, g: np.ndarray, dim: int, softmax: bool) -> list[dict[str, Any]]:
+    """The numbers between softmax's formula and its result, for the first MAX_EXPANDED
+    elements: with y the output and G the gradient arriving, along the softmax's dimension,
+        softmax:      dx[k] = y[k] (G[k] − s),   s = Σ_j G[j] y[j]
+        log_softmax:  dx[k] = G[k] − e^y[k] s,   s = Σ_j G[j]
+    `terms` are the sum's first MAX_TERMS (G[j], y[j]) pairs, `sum` is s computed here from
+    the op's saved y and the engine's G (the engine's own dx is Edge.contribution)."""
+    out = []
+    for flat in range(min(MAX_EXPANDED, y.size)):
+        idx = np.unravel_index(flat, y.shape)
+        row = tuple(slice(None) if axis == dim % y.ndim else i for axis, i in enumerate(idx))
+        ys, gs = y[row].reshape(-1), g[row].reshape(-1)
+        s = float(np.sum(gs * ys)) if softmax else float(np.sum(gs))
+        out.append(
+            {
+                "terms": [(float(a), float(b)) for a, b in zip(gs[:MAX_TERMS], ys[:MAX_TERMS])],
+                "total": int(ys.size),
+                "sum": s,
+                "y": float(y[idx]),
+                "expY": float(np.exp(y[idx])),
+                "g": float(g[idx]),
+            }
+        )
+    return out
+
+
 # ---------------------------------------------------------------------------- Value tier
-def _record_scalar(loss: Value, names: dict[str, Any]) -> Recording:
+def _record_scalar(loss: Value, names: dict[str, Any], max_nodes: int | None) -> Recording:
     topo = _topological(loss, lambda v: tuple(v._prev))
+    _check_size(topo, max_nodes)
+    _check_labels(topo)
     names_by_id = {id(v): k for k, v in names.items()}
     ids = {id(v): i for i, v in enumerate(topo)}
     leaves = [v for v in topo if not v._prev]

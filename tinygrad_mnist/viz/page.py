@@ -24,6 +24,13 @@ from .graph_record import Edge, Node, Recording
 
 HEAT_ROWS, HEAT_COLS = 12, 16  # at most this many cells of a heat map are drawn
 RANKDIRS = ("LR", "TB")
+# The most nodes a page may have: Graphviz (in WebAssembly) lays a graph out in a time that
+# grows faster than its size; docs/explorer.md gives the times measured in Chromium.
+MAX_NODES = 2000
+HIDDEN_GRAD = "#d9d9d9"  # a gradient's heat-map cell before backward reaches it
+# Helvetica's width of a digit or sign, in font sizes (a little over, so that a gradient's
+# text fits the room kept for it while it reads "grad ?")
+GLYPH_WIDTH = 0.62
 
 
 def _asset(name: str) -> str:
@@ -70,19 +77,33 @@ def heat_grid(shape: tuple[int, ...]) -> tuple[int, int, list[int]]:
     return rows, cols, [r * cols_all + c for r in range(rows) for c in range(cols)]
 
 
-def _heat_rows(node: Node, values: np.ndarray, prefix: str) -> list[str]:
-    rows, cols, cells = heat_grid(node.data.shape)
+def heat_colors(values: np.ndarray, shape: tuple[int, ...]) -> list[tuple[int, str]]:
+    """(flat index, colour) of each cell drawn, scaled to the largest |value| of the array."""
+    _, _, cells = heat_grid(shape)
     flat = values.reshape(-1)
     scale = float(np.max(np.abs(flat))) if flat.size else 0.0
+    return [(k, _color(flat[k], scale)) for k in cells]
+
+
+def _heat_rows(node: Node, values: np.ndarray, prefix: str) -> list[str]:
+    """A heat map's rows. The gradient's ("g") are drawn grey and without numbers: the page
+    colours them and fills in their tooltips when backward reaches the node."""
+    rows, cols, cells = heat_grid(node.data.shape)
+    flat = values.reshape(-1)
+    colors = dict(heat_colors(values, node.data.shape))
     size = 10 if cols <= 8 else 7
     out = []
     for r in range(rows):
         tds = []
         for c in range(cols):
             k = cells[r * cols + c]
+            if prefix == "g":
+                tip, color = f"g[{k}] = ?", HIDDEN_GRAD
+            else:
+                tip, color = f"{prefix}[{k}] = {flat[k]:.6g}", colors[k]
             tds.append(
-                f'<TD ID="n{node.id}_{prefix}_{k}" TOOLTIP="{prefix}[{k}] = {flat[k]:.6g}" '
-                f'BGCOLOR="{_color(flat[k], scale)}" WIDTH="{size}" HEIGHT="{size}" '
+                f'<TD ID="n{node.id}_{prefix}_{k}" TOOLTIP="{tip}" '
+                f'BGCOLOR="{color}" WIDTH="{size}" HEIGHT="{size}" '
                 f'FIXEDSIZE="TRUE"></TD>'
             )
         name = "" if r else f'<FONT POINT-SIZE="8">{prefix}</FONT>'  # (an empty FONT is an error)
@@ -90,13 +111,25 @@ def _heat_rows(node: Node, values: np.ndarray, prefix: str) -> list[str]:
     return out
 
 
-def _text_row(text: str, span: int, cell_id: str = "", size: int = 0, bold: bool = False) -> str:
+def _text_row(
+    text: str,
+    span: int,
+    cell_id: str = "",
+    size: int = 0,
+    bold: bool = False,
+    tip: str = "",
+    width: int = 0,
+) -> str:
+    # Graphviz reads backslash escapes in a label's text (\N is the node's id): "\\" is one
+    text, tip = text.replace("\\", "\\\\"), tip.replace("\\", "\\\\")
     body = html.escape(text).replace("\n", "<BR/>")
     if bold:
         body = f"<B>{body}</B>"
     if size:
         body = f'<FONT POINT-SIZE="{size}">{body}</FONT>'
-    ident = f' ID="{cell_id}" TOOLTIP="{html.escape(text)}"' if cell_id else ""
+    ident = f' ID="{cell_id}" TOOLTIP="{html.escape(tip or text)}"' if cell_id else ""
+    if width:
+        ident += f' WIDTH="{width}"'
     return f'<TR><TD COLSPAN="{span}"{ident}>{body}</TD></TR>'
 
 
@@ -105,7 +138,17 @@ def _what(node: Node) -> str:
         return node.op
     if node.scalar:
         return "leaf"
-    return "leaf: a parameter" if node.requires_grad else "leaf: no gradient needed"
+    if node.requires_grad:
+        return "leaf: requires grad"
+    return "constant: no gradient" if node.name.startswith("constant") else "leaf: no gradient"
+
+
+def grad_text(node: Node) -> str | None:
+    """The gradient's line in the node's box, shown once backward has reached the node."""
+    if node.grad is None:
+        return None
+    grad = node.grad
+    return f"grad {_num(grad.reshape(-1)[0]) if grad.size == 1 else _few(grad)}"
 
 
 def node_label(node: Node) -> str:
@@ -119,18 +162,30 @@ def node_label(node: Node) -> str:
         shape = "×".join(str(n) for n in node.data.shape)
         rows.append(_text_row(f"{shape}  data {_few(node.data)}", span, size=9))
         rows += _heat_rows(node, node.data, "d")
-    if node.grad is not None:
-        grad = node.grad
-        text = f"grad {_num(grad.reshape(-1)[0]) if grad.size == 1 else _few(grad)}"
-        rows.append(_text_row(text, span, cell_id=f"n{node.id}_grad", size=9))
-        if not (node.scalar or grad.size == 1):
-            rows += _heat_rows(node, grad, "g")
+    if node.grad is not None:  # "grad ?" until the page reveals it (grad_text, heat_colors)
+        # as wide as the text it will show (a TD's WIDTH is its minimum width, in points)
+        width = round(len(grad_text(node) or "") * 9 * GLYPH_WIDTH)
+        tip = "the gradient: shown when backward reaches this node"
+        rows.append(
+            _text_row("grad ?", span, cell_id=f"n{node.id}_grad", size=9, tip=tip, width=width)
+        )
+        if not (node.scalar or node.grad.size == 1):
+            rows += _heat_rows(node, node.grad, "g")
     table = "".join(rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">{table}</TABLE>>'
 
 
+def _dot_string(text: str) -> str:
+    """A DOT quoted string for a tooltip. A backslash is written as four: the DOT reader
+    halves them, then the escString reader (where \\N stands for the node's id) again; and
+    & as &amp;, since Graphviz copies an entity such as &amp; into the SVG as it is."""
+    text = text.replace("&", "&amp;").replace("\\", "\\" * 4)
+    return '"' + text.replace('"', '\\"') + '"'
+
+
 def to_dot(rec: Recording, rankdir: str = "LR") -> str:
-    """The graph as DOT: inputs on the left (or top), the loss on the right (or bottom)."""
+    """The graph as DOT: inputs on the left (or top), the loss on the right (or bottom).
+    It holds no gradient: the page shows each one when backward reaches its node."""
     lines = [
         "digraph explorer {",
         f"  rankdir={rankdir}; nodesep=0.12; ranksep=0.25;",
@@ -140,7 +195,10 @@ def to_dot(rec: Recording, rankdir: str = "LR") -> str:
     for node in rec.nodes:
         fused = "\n" in node.op
         style = ', style="rounded,bold", color="#7b3294"' if fused else ""
-        lines.append(f'  n{node.id} [id="n{node.id}", label={node_label(node)}{style}];')
+        tip = _dot_string(f"{node.name}: {_what(node)}".replace("\n", " "))
+        lines.append(
+            f'  n{node.id} [id="n{node.id}", tooltip={tip}, label={node_label(node)}{style}];'
+        )
     for node in rec.nodes:
         for index, parent in enumerate(node.parents):
             lines.append(f'  n{parent} -> n{node.id} [id="e{parent}_{node.id}_{index}"];')
@@ -168,6 +226,7 @@ def _edge_json(rec: Recording, edge: Edge) -> dict[str, Any]:
     # The gradient arriving along the edge is the consumer's own (the page reads it there).
     consumer = rec.nodes[edge.consumer]
     inputs = [rec.nodes[p].name for p in consumer.parents]
+    formula = formulas.local_formula(consumer.formulas, edge.index, inputs, consumer.name)
     return {
         "consumer": edge.consumer,
         "parent": edge.parent,
@@ -179,7 +238,18 @@ def _edge_json(rec: Recording, edge: Edge) -> dict[str, Any]:
         if edge.terms is None
         else [[[_number(p), _number(q)] for p, q in pairs] for pairs in edge.terms],
         "termsTotal": edge.terms_total,
-        "formula": formulas.local_formula(consumer.formulas, edge.index, inputs, consumer.name),
+        "formula": formula,
+        "factor": formulas.as_factor(formula),
+        "rows": None
+        if edge.rows is None
+        else [
+            {
+                **row,
+                "terms": [[_number(p), _number(q)] for p, q in row["terms"]],
+                **{k: _number(row[k]) for k in ("sum", "y", "expY", "g")},
+            }
+            for row in edge.rows
+        ],
         "source": edge.source.to_json() if edge.source else None,
     }
 
@@ -195,6 +265,8 @@ def page_data(rec: Recording, title: str, rankdir: str = "LR") -> dict[str, Any]
             "shape": list(n.data.shape),
             "data": _flat(n.data),
             "grad": _flat(n.grad),
+            "gradText": grad_text(n),
+            "gradCells": None if n.grad is None else heat_colors(n.grad, n.data.shape),
             "requiresGrad": n.requires_grad,
             "parents": n.parents,
         }
@@ -208,6 +280,7 @@ def page_data(rec: Recording, title: str, rankdir: str = "LR") -> dict[str, Any]
     return {
         "title": title,
         "tier": rec.tier,
+        "start": rec.nodes[rec.order[0]].name if rec.order else "",
         "dot": to_dot(rec, rankdir),
         "nodes": nodes,
         "edges": edges,
@@ -215,13 +288,22 @@ def page_data(rec: Recording, title: str, rankdir: str = "LR") -> dict[str, Any]
     }
 
 
+def script_json(value: Any) -> str:
+    """`value` as JSON that can sit inside a <script> element whatever text it holds: <, >
+    and & are written as \\u003c, \\u003e and \\u0026 (the same string to JSON.parse). A bare
+    `</script` would end the element, and `<!--<script` would put the HTML parser in a state
+    where the real `</script>` no longer ends it, so that no script of the page ever runs."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def render_html(rec: Recording, title: str, rankdir: str = "LR") -> str:
     """The whole self-contained page."""
-    data = json.dumps(page_data(rec, title, rankdir), ensure_ascii=False, allow_nan=False)
-    data = data.replace("</", "<\\/")  # never closes the <script> that holds it
+    data = script_json(page_data(rec, title, rankdir))
     page = _asset("explorer.html")
     parts = {
         "{{TITLE}}": html.escape(title),
+        "{{NODES}}": f"{len(rec.nodes):,}",
         "{{STYLE}}": _asset("explorer.css"),
         "{{DATA}}": data,
         "{{VIZ_JS}}": _vendored_viz_js().replace("</script", "<\\/script"),
