@@ -12,8 +12,11 @@ import html
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -61,9 +64,9 @@ def _few_numbers(array: Any, count: int = 4) -> str:
     return f"[{shown}{', ...' if flat.size > count else ''}]"
 
 
-def _record_label(node: Any) -> str:
-    """Fields of a value's box: optional label, then data and grad."""
-    fields = [node.label] if getattr(node, "label", "") else []
+def _fields(node: Any, label: str) -> list[str]:
+    """What a value's box shows: `label` (when not empty), then data and grad."""
+    fields = [label] if label else []
     if hasattr(node, "_prev"):  # scalar Value
         fields += [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
     else:  # Tensor: its size and type, then only a few numbers of data and grad
@@ -71,6 +74,13 @@ def _record_label(node: Any) -> str:
         fields.append(f"data {_few_numbers(node.data)}")
         grad = "None" if node._grad is None else _few_numbers(node._grad.data)  # no warning
         fields.append(f"grad {grad}")
+    return fields
+
+
+def _record_label(node: Any, name: str = "") -> str:
+    """A value's box as a record label: its name (from draw_dot's `names`) or its own label,
+    then data and grad."""
+    fields = _fields(node, name or getattr(node, "label", ""))
     return "{ " + " | ".join(escape_record(f) for f in fields) + " }"
 
 
@@ -148,38 +158,80 @@ def _write_atomically(path: Path, content: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def draw_dot(root: Any, rankdir: str = "LR") -> DotGraph:
+def draw_dot(root: Any, rankdir: str = "LR", names: Mapping[str, Any] | None = None) -> DotGraph:
     """The graph that produced `root` (a Value or a Tensor): boxes for values, circles for
-    ops, and edges input -> op -> result. rankdir "LR" lays it out left to right."""
+    ops, and edges input -> op -> result. rankdir "LR" lays it out left to right.
+
+    `names` maps your variable names to the graph's tensors or values, e.g.
+    `draw_dot(loss, names={"W1": W1, "h1": h1, "loss": loss})`: each such box shows its name,
+    and the text listing calls it by that name instead of v0, v1, ... (as `viz.explore` does).
+    Two names for one node: the last wins. Names of things not in the graph are ignored.
+    """
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    names: dict[int, str] = {}  # id(node) -> DOT node name, in the order we find them
+    given = _names_by_id(names)
+    ids: dict[int, str] = {}  # id(node) -> DOT node name, in the order we find them
     found: list[Any] = []
     stack = [root]
     while stack:  # an explicit stack, so deep graphs don't hit the recursion limit
         node = stack.pop()
-        if id(node) not in names:
-            names[id(node)] = f"v{len(found)}"
+        if id(node) not in ids:
+            ids[id(node)] = f"v{len(found)}"
             found.append(node)
             stack.extend(reversed(_inputs_and_op(node)[0]))
+    _name_views(found, names or {}, given)
 
     lines = ["digraph G {", f"  rankdir={rankdir};", '  node [fontname="Helvetica"];']
     for node in found:
-        name = names[id(node)]
-        lines.append(f'  {name} [shape=record, label="{_record_label(node)}"];')
+        name = ids[id(node)]
+        label = _record_label(node, given.get(id(node), ""))
+        lines.append(f'  {name} [shape=record, label="{label}"];')
         inputs, op = _inputs_and_op(node)
         if inputs:
             shape = "circle" if "\n" not in op else "box, style=rounded"  # a fused op's parts
             lines.append(f'  {name}_op [shape={shape}, label="{escape_plain(op)}"];')
-            lines += [f"  {names[id(child)]} -> {name}_op;" for child in inputs]
+            lines += [f"  {ids[id(child)]} -> {name}_op;" for child in inputs]
             lines.append(f"  {name}_op -> {name};")
     lines.append("}")
-    return DotGraph("\n".join(lines) + "\n", _text_listing(found, names))
+    shown = {key: given.get(key, vname) for key, vname in ids.items()}
+    return DotGraph("\n".join(lines) + "\n", _text_listing(found, shown, given))
 
 
-def _text_listing(found: list[Any], names: dict[int, str]) -> str:
+def _names_by_id(names: Mapping[str, Any] | None) -> dict[int, str]:
+    """id(node) -> the name given to it; a clear error for anything but {str: node}."""
+    if names is None:
+        return {}
+    if not isinstance(names, Mapping):
+        raise TypeError(
+            "names must map names to the graph's tensors or values, e.g. "
+            f"names={{'W1': W1, 'h1': h1}}; got {type(names).__name__}"
+        )
+    out: dict[int, str] = {}
+    for key, node in names.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"names: every name must be a non-empty str, got {key!r}")
+        out[id(node)] = key
+    return out
+
+
+def _name_views(found: list[Any], names: Mapping[str, Any], given: dict[int, str]) -> None:
+    """`x @ W1` reshapes x into a new tensor outside the graph when x needs no grad: that
+    leaf is still "x". Name each unnamed tensor leaf after a named tensor it is a view of."""
+    for node in found:
+        if id(node) in given or hasattr(node, "_prev") or _inputs_and_op(node)[0]:
+            continue
+        for key, named in names.items():
+            data = getattr(named, "data", None)
+            if isinstance(data, np.ndarray) and data.size == node.data.size:
+                if np.shares_memory(data, node.data):
+                    given[id(node)] = key
+                    break
+
+
+def _text_listing(found: list[Any], shown: dict[int, str], given: dict[int, str]) -> str:
     """The graph as text, one value per line, inputs before the values computed from them:
-    what a notebook shows when Graphviz is missing."""
+    what a notebook shows when Graphviz is missing. A node is called by its given name, else
+    by its DOT name (v0, v1, ...)."""
     order: list[Any] = []
     done: set[int] = set()
     for start in reversed(found):  # leaves come late in `found`; walk so inputs go first
@@ -198,10 +250,11 @@ def _text_listing(found: list[Any], names: dict[int, str]) -> str:
     out = [f"graph of {len(order)} values and {ops} ops, inputs first:"]
     for node in order:
         inputs, op = _inputs_and_op(node)
-        fields = _record_label(node)[2:-2].replace("\\|", "\x00").split(" | ")
-        desc = "  ".join(f.replace("\x00", "|").replace("\\", "") for f in fields)
+        # a given name is already the line's first word, so the fields leave it out
+        label = "" if id(node) in given else getattr(node, "label", "")
+        desc = "  ".join(f.replace("\n", " ") for f in _fields(node, label))
         if inputs:
-            args = ", ".join(names[id(c)] for c in inputs)
+            args = ", ".join(shown[id(c)] for c in inputs)
             desc = f"{op.replace(chr(10), ' ')}({args})  {desc}"
-        out.append(f"  {names[id(node)]} = {desc}")
+        out.append(f"  {shown[id(node)]} = {desc}")
     return "\n".join(out)

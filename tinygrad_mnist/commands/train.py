@@ -226,6 +226,12 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.plot).exists() and not Path(args.plot).is_dir():
             print(f"error: --plot {args.plot} is a file, not a folder", file=sys.stderr)
             return 2
+    if not config.resume:  # a resumed run takes its recipe from the checkpoint (train says so)
+        config.validate()  # a bad option is reported before the recipe line, not after it
+        config.check_outputs()
+        print(recipe_line(config))
+    if config.output and Path(config.output).is_file():
+        print(f"overwriting {config.output} (give --output another name to keep it)")
     try:
         metrics = train(config)
     except TrainingInterrupted as e:
@@ -246,6 +252,26 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         return _make_plots(config, metrics_path, args.plot)
     return 0
+
+
+def recipe_line(config: TrainConfig) -> str:
+    """The run's recipe in one line: the model, the loss, the optimizer and its schedule."""
+    sizes = "-".join(map(str, (784, *config.hidden, 10)))
+    if config.optimizer == "sgd":
+        opt = f"SGD lr {config.lr:g}"
+        if config.momentum:
+            opt += f", {'Nesterov ' if config.nesterov else ''}momentum {config.momentum:g}"
+    else:
+        opt = f"Adam lr {config.lr:g}"
+    if config.weight_decay:
+        opt += f", weight decay {config.weight_decay:g}"
+    schedule = {"cosine": "cosine lr schedule", "step": "step lr schedule (x0.1 per third)"}
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    return (
+        f"recipe: MLP {sizes}, {config.activation}, {config.init} init; softmax + "
+        f"cross-entropy loss; {opt}; {schedule.get(config.schedule, 'constant lr')}; "
+        f"batch {config.batch_size}, {epochs}, seed {config.seed}"
+    )
 
 
 def _check_plotting() -> bool:

@@ -10,6 +10,7 @@ order, one node per click, showing the chain-rule product with the actual number
 derivative's formula and the file:line where this project defines it; **Run all** does the
 whole pass. All numbers come from the engine's own forward and backward run (graph_record.py),
 serialised into the page; the page's script only shows them (page.py, explorer.js).
+In Jupyter or Colab, what explore() returns shows the page inline, as the value of the cell.
 
 explore() runs the backward pass itself, as `loss.backward()` would: leaves get this pass's
 gradient (added to any they had), and the graph's saved arrays are freed afterwards.
@@ -23,6 +24,7 @@ label (a Value's), else after the op that made it and its number in the graph ("
 from __future__ import annotations
 
 import errno
+import html
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -36,15 +38,37 @@ from ..tensors.tensor import Tensor
 from .graph_record import ExploreError, check_text, record
 from .page import MAX_NODES, RANKDIRS, render_html
 
-__all__ = ["ExploreError", "PageWritten", "check_output_path", "explore", "write_page"]
+__all__ = [
+    "ExplorerPage", "ExploreError", "PageWritten", "check_output_path", "explore", "write_page"
+]  # fmt: skip
 
 
 TEMPORARY_EXTRA = 24
 
 
+class ExplorerPage(type(Path())):  # type: ignore[misc]  # PosixPath or WindowsPath
+    """The path of the page explore() wrote, which a notebook also shows inline.
+
+    `_repr_html_` is an iframe whose `srcdoc` holds the whole page, so it needs no server, no
+    file access and no network (Colab shows a file of the runtime no other way). The iframe
+    is sandboxed: the page's script runs, but cannot reach the notebook around it.
+    """
+
+    page_html: str | None = None  # paths derived from this one (.parent, ...) have no page
+
+    def _repr_html_(self) -> str | None:
+        if self.page_html is None:
+            return None
+        return (
+            f'<iframe srcdoc="{html.escape(self.page_html, quote=True)}" '
+            'sandbox="allow-scripts" style="width: 100%; height: 640px; '
+            'border: 1px solid #ccc" title="autograd explorer"></iframe>'
+        )
+
+
 @dataclass(frozen=True)
 class PageWritten:
-    path: Path
+    path: ExplorerPage
     nodes: int
     size_bytes: int
 
@@ -144,8 +168,9 @@ def explore(
     title: str = "autograd explorer",
     rankdir: str = "LR",
     caller_names: bool = True,
-) -> Path:
-    """Run backward from `loss` and write the explorer page to `path`; return the path.
+) -> ExplorerPage:
+    """Run backward from `loss` and write the explorer page to `path`; return the path, as an
+    ExplorerPage: in a notebook, the cell's value shows the page inline.
 
     `loss` is a one-element Tensor (with a graph: requires_grad) or a scalar Value.
     `names` maps names to the graph's tensors or values (e.g. {"W1": W1, "h1": h1}), or is a
@@ -174,9 +199,12 @@ def write_page(
     check_text("title", title)
     target = check_output_path(path)
     recording = record(loss, dict(names), max_nodes)
-    page = render_html(recording, title, rankdir).encode("utf-8")
+    text = render_html(recording, title, rankdir)
+    page = text.encode("utf-8")
     try:
         write_bytes_atomic(target, page)
     except OSError as e:
         raise ExploreError(f"cannot write {_short(target)}: {_reason(e)}") from None
-    return PageWritten(target, len(recording.nodes), len(page))
+    shown = ExplorerPage(target)
+    shown.page_html = text
+    return PageWritten(shown, len(recording.nodes), len(page))
