@@ -40,9 +40,7 @@ class device:  # noqa: N801 - torch's name
                 other = device(other)
             except (TypeError, ValueError):
                 return False
-        return (
-            isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
-        )
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))

@@ -165,4 +165,3 @@ class MathMethods:
 
     def nelement(self) -> int:
         return self.data.size
-

@@ -424,13 +424,19 @@ class Tensor(InPlaceOps, MathMethods):
 
     def __floordiv__(self, other: Operand) -> Tensor:
         """Floor division, outside the graph (torch gives it no gradient either)."""
-        return self._integer_op(np.floor_divide, other) if _integer(other) and (
-            self.dtype.kind != "f") else Tensor._wrap(np.asarray(np.floor_divide(*self._arrays(other))))
+        return (
+            self._integer_op(np.floor_divide, other)
+            if _integer(other) and (self.dtype.kind != "f")
+            else Tensor._wrap(np.asarray(np.floor_divide(*self._arrays(other))))
+        )
 
     def __mod__(self, other: Operand) -> Tensor:
         """The remainder with the divisor's sign (Python's and torch's %), outside the graph."""
-        return self._integer_op(np.mod, other) if _integer(other) and (
-            self.dtype.kind != "f") else Tensor._wrap(np.asarray(np.mod(*self._arrays(other))))
+        return (
+            self._integer_op(np.mod, other)
+            if _integer(other) and (self.dtype.kind != "f")
+            else Tensor._wrap(np.asarray(np.mod(*self._arrays(other))))
+        )
 
     def _arrays(self, other: Operand) -> tuple[np.ndarray, np.ndarray]:
         a, b = self._pair(other)
@@ -580,7 +586,9 @@ class Tensor(InPlaceOps, MathMethods):
         dim, keepdim = _aliases("sum", dim, keepdim, aliases)
         if self.dtype.kind in "biu":
             axes = self._axes(dim)
-            return Tensor._wrap(np.asarray(self.data.sum(axis=axes, keepdims=keepdim, dtype=np.int64)))
+            return Tensor._wrap(
+                np.asarray(self.data.sum(axis=axes, keepdims=keepdim, dtype=np.int64))
+            )
         return reductions.Sum.apply(self, axis=self._axes(dim), keepdims=keepdim)
 
     def mean(

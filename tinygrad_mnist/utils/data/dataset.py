@@ -77,8 +77,11 @@ def random_split(
     """Split into non-overlapping random Subsets of the given lengths (or fractions that sum
     to 1, as torch: the remainder goes one by one to the first parts)."""
     n = len(dataset)
-    if lengths and all(0 <= x <= 1 for x in lengths) and abs(sum(lengths) - 1) < 1e-9 and (
-        sum(lengths) != n
+    if (
+        lengths
+        and all(0 <= x <= 1 for x in lengths)
+        and abs(sum(lengths) - 1) < 1e-9
+        and (sum(lengths) != n)
     ):
         sizes = [int(np.floor(n * f)) for f in lengths]
         for i in range(n - sum(sizes)):
