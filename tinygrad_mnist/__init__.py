@@ -2,12 +2,13 @@
 
 The package is a house of three floors, and imports only go down (tests/test_import_floors.py
 checks it):
-    the engine    scalar.py (Value), draw.py, dtypes.py, autograd/ (Function, the backward
-                  engine, no_grad), ops/ (each op's forward and backward), tensors/ (Tensor),
-                  backends/ (NumPy and C), gradcheck.py
-    the library   nn/, optim.py, utils/data/ (MNIST files, DataLoader), training/,
-                  serialization.py, atomic_file.py, scalar_nn.py, worked_examples.py,
-                  inference.py
+    the engine    scalar.py (Value), draw.py, dtypes.py, devices.py, autograd/ (Function, the
+                  backward engine, no_grad), ops/ (each op's forward and backward), tensors/
+                  (Tensor, and torch's functions that make tensors), backends/ (NumPy and C),
+                  gradcheck.py
+    the library   nn/, optim.py, utils/data/ (MNIST files, Dataset, DataLoader), training/,
+                  serialization.py, tensor_files.py (save/load), atomic_file.py, scalar_nn.py,
+                  worked_examples.py, inference.py
     the apps      cli.py and commands/, viz/ (the autograd explorer), digit_pad/, plots.py,
                   digit_render.py
 

@@ -20,7 +20,7 @@ _DEFAULT = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_))
 def _float_format(a: np.ndarray):
     finite = np.abs(a[np.isfinite(a)]).astype(np.float64)
     if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v).replace("inf", "inf")
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)  # inf, nan as torch
     nonzero = finite[finite != 0]
     if nonzero.size and (
         nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8 or nonzero.min() < 1e-4

@@ -249,6 +249,9 @@ class Tensor(InPlaceOps, MathMethods):
     def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
         """to(dtype), to(device), to(device, dtype), to(other_tensor), as torch. Every device
         but the CPU raises (devices.py); `non_blocking` and `copy` are accepted."""
+        unknown = set(kwargs) - {"non_blocking", "copy", "memory_format"}
+        if unknown:
+            raise TypeError(f"to() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
