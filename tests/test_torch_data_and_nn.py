@@ -56,6 +56,9 @@ def test_shuffling_follows_manual_seed_and_generator():
     assert epoch() == a and sorted(a[0]) == list(range(50)) and a[0] != list(range(50))
     g = tg.Generator().manual_seed(3)
     assert epoch(generator=g) == epoch(generator=tg.Generator().manual_seed(3))
+    made_before = DataLoader(ds, batch_size=50, shuffle=True)  # then seeded: follows the seed
+    tg.manual_seed(1)
+    assert [b[0].tolist() for b in made_before] == a
 
 
 class Squares(Dataset):

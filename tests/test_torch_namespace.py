@@ -163,6 +163,20 @@ def test_random_functions_shapes_dtypes_and_seeds():
     assert tg.randn(2, requires_grad=True).requires_grad
 
 
+def test_runs_repeat_without_manual_seed():
+    import subprocess
+    import sys
+
+    code = "import tinygrad_mnist as t; print(t.randn(3).tolist(), t.Generator().initial_seed())"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] and "67280421310721" in runs[0]  # torch's default seed
+
+
 def test_multinomial_and_normal():
     g = tg.Generator().manual_seed(0)
     draws = tg.multinomial(tg.tensor([0.0, 1.0, 3.0]), 4000, replacement=True, generator=g)

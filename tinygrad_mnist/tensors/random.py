@@ -15,20 +15,27 @@ import numpy as np
 
 __all__ = ["Generator", "default_generator", "initial_seed", "manual_seed", "seed"]
 
+# torch's default seed: like torch, a program that never calls manual_seed still gets the
+# same numbers on every run (other numbers than torch's, though)
+DEFAULT_SEED = 67280421310721
+
 
 class Generator:
     """Generator(device="cpu"): a source of random numbers; `manual_seed(s)` restarts it."""
 
     def __init__(self, device: Any = "cpu") -> None:
         self.device = device
-        self.manual_seed(secrets.randbits(63))
+        self.rng = np.random.Generator(np.random.PCG64(DEFAULT_SEED))
+        self._seed = DEFAULT_SEED
 
     def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from `seed`. The NumPy Generator stays the same object (only
+        its state changes), so whoever holds it (a DataLoader) follows the new seed."""
         seed = int(seed)
         if seed < 0:  # torch takes negative seeds too (as 2^64 + seed)
             seed += 2**64
         self._seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.rng.bit_generator.state = np.random.PCG64(seed).state
         return self
 
     def seed(self) -> int:
