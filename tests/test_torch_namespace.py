@@ -238,17 +238,28 @@ def test_composite_math_gradients(fn, backend_name):
         lambda M, x: M.max(x, 1).values, lambda M, x: M.max(x, 0)[1], lambda M, x: M.argmax(x),
         lambda M, x: x.sum(axis=1, keepdims=True), lambda M, x: x.mean(axis=0),
         lambda M, x: M.clamp(x, min=0), lambda M, x: x.clamp(max=0.1), lambda M, x: M.abs(x),
-        lambda M, x: M.sinh(x), lambda M, x: M.log1p(M.abs(x)), lambda M, x: M.log10(M.abs(x) + 1),
+        lambda M, x: M.sinh(x),
+        lambda M, x: M.cosh(x),
+        lambda M, x: M.sin(x),
+        lambda M, x: M.cos(x),
+        lambda M, x: x.swapaxes(0, 1),
+        lambda M, x: M.bmm(x.reshape(1, 4, 3), x.reshape(1, 3, 4)), lambda M, x: M.log1p(M.abs(x)), lambda M, x: M.log10(M.abs(x) + 1),
         lambda M, x: M.cat([x, x], 1), lambda M, x: M.stack((x, x)), lambda M, x: M.mm(x, x.t()),
         lambda M, x: M.matmul(x, x.T), lambda M, x: (x > 0).sum(), lambda M, x: (x == x).sum(1),
     ],
 )  # fmt: skip
 def test_math_matches_torch(call, backend_name):
     x_np = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
-    ours = call(tg, tg.tensor(x_np, requires_grad=True))
-    theirs = call(torch, torch.tensor(x_np, requires_grad=True))
+    xo, xt = tg.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    ours, theirs = call(tg, xo), call(torch, xt)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert ours.requires_grad == theirs.requires_grad
+    if theirs.requires_grad:  # and the same gradients
+        r = np.random.default_rng(3).normal(size=theirs.shape).astype(np.float32)
+        (ours * tg.tensor(r)).sum().backward()
+        (theirs * torch.tensor(r)).sum().backward()
+        np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_integer_reductions_and_arithmetic_stay_integer():
