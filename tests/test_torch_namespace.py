@@ -38,7 +38,7 @@ TEXTBOOK_NAMES = (
     "exp log normal randn rand randint randperm matmul int32 float32 float64 int64 long bool "
     "float double eye cat stack reshape abs sqrt clamp where maximum minimum sum mean max "
     "argmax norm std var mm bmm log1p log10 sigmoid relu from_numpy multinomial full empty "
-    "manual_seed Generator device save load no_grad Tensor"
+    "manual_seed Generator device save load no_grad Tensor concat dot mv"
 ).split()
 
 
@@ -243,6 +243,8 @@ def test_composite_math_gradients(fn, backend_name):
         lambda M, x: M.sin(x),
         lambda M, x: M.cos(x),
         lambda M, x: x.swapaxes(0, 1),
+        lambda M, x: M.dot(x[0], x[1]),
+        lambda M, x: M.mv(x, x[0]),
         lambda M, x: M.bmm(x.reshape(1, 4, 3), x.reshape(1, 3, 4)), lambda M, x: M.log1p(M.abs(x)), lambda M, x: M.log10(M.abs(x) + 1),
         lambda M, x: M.cat([x, x], 1), lambda M, x: M.stack((x, x)), lambda M, x: M.mm(x, x.t()),
         lambda M, x: M.matmul(x, x.T), lambda M, x: (x > 0).sum(), lambda M, x: (x == x).sum(1),

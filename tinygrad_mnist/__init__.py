@@ -87,7 +87,7 @@ _EXPORTS.update(
     dict.fromkeys(
         "exp log log1p log10 log2 sqrt square abs sin cos sinh cosh tanh sigmoid relu clamp "
         "clip pow maximum minimum sum mean max min amax amin argmax argmin norm std var "
-        "softmax log_softmax matmul mm bmm t transpose swapaxes permute reshape flatten "
+        "softmax log_softmax matmul mm bmm dot mv t transpose swapaxes permute reshape flatten "
         "squeeze unsqueeze numel add sub mul div where meshgrid is_tensor is_floating_point "
         "allclose equal".split(),
         "tensors.functions",

@@ -1,5 +1,5 @@
 """More of torch's Tensor methods: abs, sin, cos, sinh, cosh, log1p, log10, maximum,
-minimum, where, std, var, norm, mm, bmm, swapaxes, repeat.
+minimum, where, std, var, norm, mm, bmm, dot, mv, swapaxes, repeat.
 
 The ones with their own derivative are ops in ops/elementwise_math.py; the rest are written
 once from ops, so autograd gives their gradients:
@@ -144,6 +144,23 @@ class MathMethods:
             )
         a, b = self._pair(other)
         return matmul.matmul(a._float(), b._float())
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors of one length (torch.dot)."""
+        if self.ndim != 1 or getattr(other, "ndim", 0) != 1 or self.shape != other.shape:
+            raise ValueError(
+                f"dot: need two 1-D tensors of one length, got {self.shape} and "
+                f"{getattr(other, 'shape', '?')}"
+            )
+        return self.matmul(other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """A 2-D tensor times a 1-D one (torch.mv)."""
+        if self.ndim != 2 or getattr(vec, "ndim", 0) != 1:
+            raise ValueError(
+                f"mv: need a matrix and a vector, got {self.shape} and {getattr(vec, 'shape', '?')}"
+            )
+        return self.matmul(vec)
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         return self.transpose(axis0, axis1)
