@@ -59,3 +59,40 @@ def operand_array(x: Any, dtype: np.dtype) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"unsupported operand type {type(x).__name__} for a Tensor")
     return arr
+
+
+# ---------------------------------------------------------------- dtype objects, torch's names
+# `torch.float32`, `torch.long`, ... are NumPy dtypes here: `t.dtype == tg.float32` and
+# `Tensor(x, dtype=tg.long)` work, and NumPy understands them everywhere.
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+# torch's aliases (`float` and `bool` are exported under those names by the package root)
+double = float64
+long = int64
+# int32 is not a storage dtype here (no kernel uses it): .int() and dtype=torch.int32 give
+# int64, which holds every int32 value
+int32 = int64
+
+# the legacy type names of Tensor.type(), as torch prints and accepts them
+TYPE_NAMES = {
+    float32: "torch.FloatTensor",
+    float64: "torch.DoubleTensor",
+    int64: "torch.LongTensor",
+    bool_: "torch.BoolTensor",
+}
+
+
+def infer_dtype(arr: np.ndarray, from_python: bool) -> np.dtype:
+    """The dtype torch.tensor(data) gives: Python floats -> float32, ints -> int64, bools ->
+    bool; a NumPy array keeps its float dtype (float16 becomes float32) and its integers
+    become int64."""
+    kind = arr.dtype.kind
+    if kind == "b":
+        return bool_
+    if kind in "iu":
+        return int64
+    if kind == "f":
+        return float32 if from_python or arr.dtype.itemsize < 8 else float64
+    raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype}")

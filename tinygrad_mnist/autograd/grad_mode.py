@@ -38,3 +38,35 @@ class no_grad:  # noqa: N801 - named like torch.no_grad
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+class set_grad_enabled(no_grad):  # noqa: N801 - named like torch.set_grad_enabled
+    """`with set_grad_enabled(mode):` records the graph or not; called plainly, it sets the
+    mode for this thread from now on."""
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        _state.enabled = self.mode
+
+
+class enable_grad(no_grad):  # noqa: N801 - named like torch.enable_grad
+    """`with enable_grad():` records the graph again inside a no_grad block."""
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        _state.enabled = True
+
+
+class inference_mode(no_grad):  # noqa: N801 - named like torch.inference_mode
+    """torch.inference_mode(): here the same as no_grad()."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        _state.enabled = not self.mode

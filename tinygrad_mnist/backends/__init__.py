@@ -21,6 +21,9 @@ import warnings
 from collections.abc import Iterator
 from types import ModuleType
 
+# torch.backends.mps / .cudnn, so that programs probing for a GPU run unchanged
+from . import cudnn, mps  # noqa: F401
+
 NAMES = ("c", "numpy")
 
 _loaded: dict[str, ModuleType] = {}

@@ -5,6 +5,10 @@ binary_cross_entropy(p, target)    mean(-(t log p + (1 - t) log(1 - p))), p clam
 binary_cross_entropy_with_logits   the same from logits, computed stably
 cross_entropy(logits, labels)      mean over the batch of -log softmax(logits)[label], fused
 nll_loss(log_probs, labels)        mean over the batch of -log_probs[label]
+l1_loss(pred, target)              mean(|pred - target|)
+smooth_l1_loss(pred, target, beta) 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2
+huber_loss(pred, target, delta)    0.5 d^2 where |d| < delta, else delta (|d| - delta / 2)
+dropout(x, p, training)            (nn/dropout.py); one_hot(labels, num_classes)
 linear(x, w, b, activation)        act(x @ w^T + b) as one fused op
 Every loss takes reduction= 'mean' (the default), 'sum' or 'none', as in torch; cross_entropy
 and nll_loss also take weight= and ignore_index=, cross_entropy label_smoothing= and
@@ -22,6 +26,7 @@ from ..dtypes import FLOAT_DTYPES
 from ..ops.linear import FusedLinear
 from ..ops.losses import BCEWithLogits, CrossEntropy
 from ..tensors.tensor import Tensor
+from .dropout import dropout  # noqa: F401 - F.dropout, as torch
 
 
 def relu(x: Tensor) -> Tensor:
@@ -340,3 +345,49 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _difference(pred: Tensor, target: Any, what: str) -> Tensor:
+    t = target if isinstance(target, Tensor) else Tensor(target, dtype=pred.dtype)
+    if t.shape != pred.shape:
+        raise ValueError(f"{what}: pred shape {pred.shape} != target shape {t.shape}")
+    return pred - t
+
+
+def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """|pred - target|, then the reduction."""
+    _check_reduction(reduction, "l1_loss")
+    return _reduce(_difference(pred, target, "l1_loss").abs(), reduction, "l1_loss")
+
+
+def smooth_l1_loss(pred: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: the L1 loss)."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    d = _difference(pred, target, "smooth_l1_loss")
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction, "smooth_l1_loss")
+    loss = (d * d * (0.5 / beta)).where(a < beta, a - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(pred: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): smooth_l1 times delta."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    d = _difference(pred, target, "huber_loss")
+    a = d.abs()
+    loss = (d * d * 0.5).where(a < delta, (a - 0.5 * delta) * delta)
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
+    """(N, ...) int64 labels -> (N, ..., num_classes) int64 with a 1 at each label."""
+    y = _labels(labels)
+    n = int(y.max()) + 1 if num_classes < 0 else num_classes
+    if y.size and (y.min() < 0 or y.max() >= n):
+        raise ValueError(f"one_hot: labels must lie in [0, {n})")
+    return Tensor(np.eye(n, dtype=np.int64)[y], dtype=np.int64)

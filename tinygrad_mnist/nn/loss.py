@@ -91,3 +91,36 @@ class BCEWithLogitsLoss(Module):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
+
+
+class L1Loss(Module):
+    """L1Loss(reduction="mean"): |pred - target|."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        F._check_reduction(reduction, "L1Loss")
+        self.reduction = reduction
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return F.l1_loss(pred, target, self.reduction)
+
+
+class SmoothL1Loss(Module):
+    """SmoothL1Loss(reduction="mean", beta=1.0)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        F._check_reduction(reduction, "SmoothL1Loss")
+        self.reduction, self.beta = reduction, beta
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(pred, target, self.reduction, self.beta)
+
+
+class HuberLoss(Module):
+    """HuberLoss(reduction="mean", delta=1.0)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        F._check_reduction(reduction, "HuberLoss")
+        self.reduction, self.delta = reduction, delta
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(pred, target, self.reduction, self.delta)

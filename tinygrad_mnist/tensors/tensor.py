@@ -6,9 +6,11 @@ the backward engine (autograd/engine.py), which walks it from the output back to
 applying the chain rule. The arrays themselves are computed by the current backend (NumPy or
 C), chosen in backends/.
 
-The class is long, so three of its parts live in files of their own: the in-place methods and
-the version rule (tensors/inplace.py), indexing (tensors/indexing.py), and the dtype rules
-(dtypes.py). `cat` and `stack` are in tensors/joining.py.
+The class is long, so its parts live in files of their own: the in-place methods and the
+version rule (tensors/inplace.py), indexing and item assignment (tensors/indexing.py), more
+math methods (tensors/math_methods.py), printing (tensors/printing.py) and the dtype rules
+(dtypes.py). `cat` and `stack` are in tensors/joining.py, torch's module-level functions in
+tensors/creation.py and tensors/functions.py.
 """
 
 from __future__ import annotations
@@ -23,16 +25,19 @@ import numpy as np
 from ..autograd import engine
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
-from ..dtypes import FLOAT_DTYPES, Operand, as_array, operand_array, resolve_dtype
+from ..devices import CPU, check_device, is_device
+from ..dtypes import FLOAT_DTYPES, TYPE_NAMES, Operand, as_array, operand_array, resolve_dtype
 from ..ops import activations, arithmetic, matmul, movement, reductions, softmax
-from . import indexing
+from . import indexing, printing
 from .inplace import InPlaceOps
+from .math_methods import MathMethods
 
 __all__ = ["Tensor"]
 
 
-class Tensor(InPlaceOps):
-    """Tensor(data, requires_grad=False, dtype=None): float32 unless dtype says otherwise.
+class Tensor(InPlaceOps, MathMethods):
+    """Tensor(data, requires_grad=False, dtype=None): float32 unless dtype says otherwise,
+    as torch.Tensor(data) is (torch.tensor(data), in tensors/creation.py, infers the dtype).
 
     `data` is anything np.asarray takes (or a Tensor). An array of the requested dtype is not
     copied: the Tensor shares its memory, like torch.from_numpy. int64 and bool Tensors hold
@@ -45,7 +50,11 @@ class Tensor(InPlaceOps):
     __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_retain", "_vbox", "__weakref__")
     __hash__ = object.__hash__  # tensors key dicts by identity (== is elementwise)
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
+    ) -> None:
+        if device is not None:
+            check_device(device)
         source = data if isinstance(data, Tensor) else None
         if source is not None:
             data = data.data
@@ -90,6 +99,13 @@ class Tensor(InPlaceOps):
 
     def dim(self) -> int:
         return self.data.ndim
+
+    @property
+    def device(self) -> Any:
+        """Always the CPU (devices.py)."""
+        return CPU
+
+    is_cuda = False
 
     def size(self, dim: int | None = None) -> Any:
         """The shape (a tuple), or the length of one dimension: torch's size()/size(dim)."""
@@ -145,13 +161,28 @@ class Tensor(InPlaceOps):
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """A one-element integer tensor used as an index (`names[t]`, `range(t)`)."""
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(
+                f"only one-element integer tensors can be used as an index, not a "
+                f"{self.dtype} tensor of shape {self.shape}"
+            )
+        return int(self.data.item())
+
+    def __format__(self, spec: str) -> str:
+        """format(t, "+.2f") formats a one-element tensor's number; "" gives str(t)."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(f"format spec {spec!r} needs a one-element tensor, got {self.shape}")
+        return format(self.item(), spec)
+
     def tolist(self) -> Any:
         return self.data.tolist()
 
     def __repr__(self) -> str:
-        grad = ", requires_grad=True" if self.requires_grad else ""
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
-        return f"Tensor({body}, dtype={self.dtype}{grad})"
+        return printing.tensor_str(self)
 
     # ------------------------------------------------------------------ gradients and leaves
     @property
@@ -228,9 +259,46 @@ class Tensor(InPlaceOps):
         self._retain = True
         return self
 
-    def to(self, dtype: Any) -> Tensor:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
+        """to(dtype), to(device), to(device, dtype), to(other_tensor), as torch. Every device
+        but the CPU raises (devices.py); `non_blocking` and `copy` are accepted."""
+        unknown = set(kwargs) - {"non_blocking", "copy", "memory_format"}
+        if unknown:
+            raise TypeError(f"to() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif is_device(a):
+                device = a
+            else:
+                dtype = a
+        check_device(device)
+        if dtype is None:
+            return self
         dt = resolve_dtype(dtype)
         return self if dt == self.dtype else movement.Cast.apply(self, dtype=dt)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        check_device("cuda" if device is None else device)
+        return self
+
+    def type(self, dtype: Any = None) -> Any:
+        """type() -> the type name ("torch.FloatTensor"); type(dtype or that name) -> a cast."""
+        if dtype is None:
+            return TYPE_NAMES[self.dtype]
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            by_name = {v: k for k, v in TYPE_NAMES.items()}
+            if dtype not in by_name:
+                raise TypeError(f"type(): unknown tensor type {dtype!r}")
+            dtype = by_name[dtype]
+        return self.to(dtype)
+
+    def int(self) -> Tensor:
+        """int64: the integer dtype tensors have here (torch gives int32)."""
+        return self.to(np.int64)
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -323,23 +391,35 @@ class Tensor(InPlaceOps):
         return self.to(dt), b.to(dt)
 
     def __add__(self, other: Operand) -> Tensor:
+        if self.data.dtype.kind != "f" and _integer(other):
+            return self._integer_op(np.add, other)
         return arithmetic.Add.apply(*self._pair(other))
 
     def __radd__(self, other: Operand) -> Tensor:
+        if self.data.dtype.kind != "f" and _integer(other):
+            return self._integer_op(np.add, other, reflected=True)
         a, b = self._pair(other)
         return arithmetic.Add.apply(b, a)
 
     def __sub__(self, other: Operand) -> Tensor:
+        if self.data.dtype.kind != "f" and _integer(other):
+            return self._integer_op(np.subtract, other)
         return arithmetic.Sub.apply(*self._pair(other))
 
     def __rsub__(self, other: Operand) -> Tensor:
+        if self.data.dtype.kind != "f" and _integer(other):
+            return self._integer_op(np.subtract, other, reflected=True)
         a, b = self._pair(other)
         return arithmetic.Sub.apply(b, a)
 
     def __mul__(self, other: Operand) -> Tensor:
+        if self.data.dtype.kind != "f" and _integer(other):
+            return self._integer_op(np.multiply, other)
         return arithmetic.Mul.apply(*self._pair(other))
 
     def __rmul__(self, other: Operand) -> Tensor:
+        if self.data.dtype.kind != "f" and _integer(other):
+            return self._integer_op(np.multiply, other, reflected=True)
         a, b = self._pair(other)
         return arithmetic.Mul.apply(b, a)
 
@@ -349,6 +429,55 @@ class Tensor(InPlaceOps):
     def __rtruediv__(self, other: Operand) -> Tensor:
         a, b = self._pair(other)
         return arithmetic.Div.apply(b, a)
+
+    def _integer_op(self, ufunc: Any, other: Any, reflected: bool = False) -> Tensor:
+        """int64 (or bool) OP integer stays an int64 tensor, as in torch; no gradient."""
+        a = self.data if self.dtype.kind != "b" else self.data.astype(np.int64)
+        b = operand_array(other, np.dtype(np.int64))
+        if b.dtype.kind == "b":
+            b = b.astype(np.int64)
+        return Tensor._wrap(np.asarray(ufunc(b, a) if reflected else ufunc(a, b)))
+
+    def __floordiv__(self, other: Operand) -> Tensor:
+        """Floor division, outside the graph (torch gives it no gradient either)."""
+        return (
+            self._integer_op(np.floor_divide, other)
+            if _integer(other) and (self.dtype.kind != "f")
+            else Tensor._wrap(np.asarray(np.floor_divide(*self._arrays(other))))
+        )
+
+    def __mod__(self, other: Operand) -> Tensor:
+        """The remainder with the divisor's sign (Python's and torch's %), outside the graph."""
+        return (
+            self._integer_op(np.mod, other)
+            if _integer(other) and (self.dtype.kind != "f")
+            else Tensor._wrap(np.asarray(np.mod(*self._arrays(other))))
+        )
+
+    def _arrays(self, other: Operand) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self._pair(other)
+        return a.data, b.data
+
+    def _logical(self, other: Any, ufunc: Any) -> Tensor:
+        b = other.data if isinstance(other, Tensor) else np.asarray(other)
+        if self.dtype.kind == "f" or b.dtype.kind == "f":
+            raise TypeError(f"{ufunc.__name__}: needs bool or integer tensors, not floats")
+        return Tensor._wrap(np.asarray(ufunc(self.data, b)))
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._logical(other, np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._logical(other, np.bitwise_or)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._logical(other, np.bitwise_xor)
+
+    def __invert__(self) -> Tensor:
+        """~mask: the logical not of a bool tensor (bitwise not of an integer one)."""
+        if self.dtype.kind == "f":
+            raise TypeError("~ (bitwise not) needs a bool or integer tensor, not a float one")
+        return Tensor._wrap(np.invert(self.data))
 
     def __neg__(self) -> Tensor:
         return arithmetic.Neg.apply(self._float())
@@ -454,41 +583,70 @@ class Tensor(InPlaceOps):
         return activations.LeakyReLU.apply(self._float(), slope=float(negative_slope))
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        return activations.Clamp.apply(self._float(), lo=min, hi=max)
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        lo, hi = (float(v) if isinstance(v, Tensor) else v for v in (min, max))
+        return activations.Clamp.apply(self._float(), lo=lo, hi=hi)
+
+    clip = clamp
 
     def sqrt(self) -> Tensor:
         return self**0.5
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return reductions.Sum.apply(self._float(), axis=self._axes(dim), keepdims=keepdim)
+    def sum(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, **aliases: Any
+    ) -> Tensor:
+        """The sum over dim (all elements by default). Integer and bool tensors sum to an
+        int64 tensor, as in torch (`(pred == y).sum()` counts), outside the graph."""
+        dim, keepdim = _aliases("sum", dim, keepdim, aliases)
+        if self.dtype.kind in "biu":
+            axes = self._axes(dim)
+            return Tensor._wrap(
+                np.asarray(self.data.sum(axis=axes, keepdims=keepdim, dtype=np.int64))
+            )
+        return reductions.Sum.apply(self, axis=self._axes(dim), keepdims=keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(
+        self, dim: int | Sequence[int] | None = None, keepdim: bool = False, **aliases: Any
+    ) -> Tensor:
         """The sum divided by the count; over no elements it is NaN, as in torch."""
+        dim, keepdim = _aliases("mean", dim, keepdim, aliases)
+        if self.dtype.kind in "biu":
+            return self._float().mean(dim, keepdim)
         axes = self._axes(dim)
         n = self.numel() if axes is None else int(np.prod([self.shape[a] for a in axes]))
         return self.sum(dim, keepdim) * (1.0 / n if n else float("nan"))
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """max() -> the largest value (0-d); max(dim) -> (values, indices), like torch.
+    def max(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:
+        """max() -> the largest value (0-d); max(dim) -> (values, indices), like torch;
+        max(other_tensor) -> the elementwise maximum.
 
         Gradient: max(dim) sends it to the one element its index names (the first of equal
         maxima, as that index is); max() over everything splits it evenly between ties.
         """
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        dim, keepdim = _aliases("max", dim, keepdim, aliases)
         return self._extreme("max", dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:
         """min() -> the smallest value (0-d); min(dim) -> (values, indices). See max()."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        dim, keepdim = _aliases("min", dim, keepdim, aliases)
         return self._extreme("min", dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         """Indices of the largest values (the first of ties) as an int64 Tensor; no gradient.
 
         Without dim: the index into the flattened tensor."""
+        dim, keepdim = _aliases("argmax", dim, keepdim, aliases)
         return self._arg_extreme("max", dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         """Indices of the smallest values (the first of ties), as argmax."""
+        dim, keepdim = _aliases("argmin", dim, keepdim, aliases)
         return self._arg_extreme("min", dim, keepdim)
 
     def _extreme(self, which: str, dim: int | None, keepdim: bool) -> Any:
@@ -631,6 +789,10 @@ class Tensor(InPlaceOps):
         (tensors/indexing.py)."""
         return indexing.getitem(self, idx)
 
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        """x[idx] = value, in place, where no gradient is recorded (tensors/indexing.py)."""
+        indexing.setitem(self, idx, value)
+
 
 _REFLECTED = {
     np.add: ("__add__", "__radd__"),
@@ -646,6 +808,26 @@ _REFLECTED = {
     np.greater: ("__gt__", "__lt__"),
     np.greater_equal: ("__ge__", "__le__"),
 }
+
+
+def _integer(x: Any) -> bool:
+    """An int, a bool, or an integer/bool tensor or array (no float anywhere)."""
+    if isinstance(x, (bool, int, np.integer, np.bool_)):
+        return True
+    dt = getattr(x, "dtype", None)
+    return dt is not None and np.dtype(dt).kind in "biu"
+
+
+def _aliases(what: str, dim: Any, keepdim: bool, aliases: dict[str, Any]) -> tuple[Any, bool]:
+    """NumPy's spellings torch accepts too: axis= for dim=, keepdims= for keepdim=."""
+    for name, value in aliases.items():
+        if name == "axis" and dim is None:
+            dim = value
+        elif name == "keepdims":
+            keepdim = bool(value)
+        else:
+            raise TypeError(f"{what}() got an unexpected keyword argument {name!r}")
+    return dim, keepdim
 
 
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:

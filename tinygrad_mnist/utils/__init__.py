@@ -1,1 +1,3 @@
-"""As torch.utils: `utils.data` holds the datasets' files and the DataLoader."""
+"""As torch.utils: `utils.data` holds the datasets' files, Dataset and the DataLoader."""
+
+from . import data  # noqa: F401 - torch.utils.data is reachable from torch.utils
