@@ -87,15 +87,17 @@ void tg_sigmoid_backward_f32(int64_t n, const float *y, const float *dy, float *
     activation_f32(SIGMOID_BACKWARD, n, y, dy, 0, dx);
 }
 /* ---- tanh: y = tanh x;  dx = dy (1 - y^2) */
-void tg_tanh_f32(int64_t n, const float *x, float *y) { activation_f32(TANH, n, x, NULL, 0,
-                 y); } void tg_tanh_backward_f32(int64_t n, const float *y, const float *dy,
-                 float *dx) {
+void tg_tanh_f32(int64_t n, const float *x, float *y) {
+    activation_f32(TANH, n, x, NULL, 0, y);
+}
+void tg_tanh_backward_f32(int64_t n, const float *y, const float *dy, float *dx) {
     activation_f32(TANH_BACKWARD, n, y, dy, 0, dx);
 }
 /* ---- relu: y = max(x, 0);  dx = dy [x > 0] */
-void tg_relu_f32(int64_t n, const float *x, float *y) { activation_f32(RELU, n, x, NULL, 0,
-                 y); } void tg_relu_backward_f32(int64_t n, const float *x, const float *dy,
-                 float *dx) {
+void tg_relu_f32(int64_t n, const float *x, float *y) {
+    activation_f32(RELU, n, x, NULL, 0, y);
+}
+void tg_relu_backward_f32(int64_t n, const float *x, const float *dy, float *dx) {
     activation_f32(RELU_BACKWARD, n, x, dy, 0, dx);
 }
 /* ---- leaky_relu: y = x if x > 0 else s x;  dx = dy if x > 0 else s dy */
@@ -167,15 +169,17 @@ void tg_sigmoid_backward_f64(int64_t n, const double *y, const double *dy, doubl
     activation_f64(SIGMOID_BACKWARD, n, y, dy, 0, dx);
 }
 /* ---- tanh: y = tanh x;  dx = dy (1 - y^2) */
-void tg_tanh_f64(int64_t n, const double *x, double *y) { activation_f64(TANH, n, x, NULL, 0,
-                 y); } void tg_tanh_backward_f64(int64_t n, const double *y, const double *dy,
-                 double *dx) {
+void tg_tanh_f64(int64_t n, const double *x, double *y) {
+    activation_f64(TANH, n, x, NULL, 0, y);
+}
+void tg_tanh_backward_f64(int64_t n, const double *y, const double *dy, double *dx) {
     activation_f64(TANH_BACKWARD, n, y, dy, 0, dx);
 }
 /* ---- relu: y = max(x, 0);  dx = dy [x > 0] */
-void tg_relu_f64(int64_t n, const double *x, double *y) { activation_f64(RELU, n, x, NULL, 0,
-                 y); } void tg_relu_backward_f64(int64_t n, const double *x, const double *dy,
-                 double *dx) {
+void tg_relu_f64(int64_t n, const double *x, double *y) {
+    activation_f64(RELU, n, x, NULL, 0, y);
+}
+void tg_relu_backward_f64(int64_t n, const double *x, const double *dy, double *dx) {
     activation_f64(RELU_BACKWARD, n, x, dy, 0, dx);
 }
 /* ---- leaky_relu: y = x if x > 0 else s x;  dx = dy if x > 0 else s dy */

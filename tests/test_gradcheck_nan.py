@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_mnist.gradcheck import GradcheckError, check_gradients, gradcheck
+from tinygrad_mnist.gradient_check import GradcheckError, check_gradients, gradcheck
 
 
 def nan_backward(x):

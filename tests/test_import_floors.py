@@ -35,7 +35,7 @@ FLOORS = {
     "ops": ENGINE,
     "tensors": ENGINE,
     "backends": ENGINE,
-    "gradcheck": ENGINE,
+    "gradient_check": ENGINE,
     "nn": LIBRARY,
     "optim": LIBRARY,
     "utils": LIBRARY,

@@ -381,7 +381,7 @@ def test_shape_errors(backend_name):
 
 def test_gradcheck_catches_a_wrong_backward():
     from tinygrad_mnist.autograd.function import Function
-    from tinygrad_mnist.gradcheck import GradcheckError, check_gradients
+    from tinygrad_mnist.gradient_check import GradcheckError, check_gradients
 
     class WrongSquare(Function):
         def forward(self, x):

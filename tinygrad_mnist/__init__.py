@@ -5,7 +5,7 @@ checks it):
     the engine    scalar.py (Value), draw.py, dtypes.py, devices.py, autograd/ (Function, the
                   backward engine, no_grad), ops/ (each op's forward and backward), tensors/
                   (Tensor, and torch's functions that make tensors), backends/ (NumPy and C),
-                  gradcheck.py
+                  gradient_check.py
     the library   nn/, optim.py, utils/data/ (MNIST files, Dataset, DataLoader), training/,
                   serialization.py, tensor_files.py (save/load), atomic_file.py, scalar_nn.py,
                   worked_examples.py, inference.py
@@ -47,8 +47,8 @@ _EXPORTS = {
     "set_grad_enabled": "autograd.grad_mode",
     "inference_mode": "autograd.grad_mode",
     "is_grad_enabled": "autograd.grad_mode",
-    "check_gradients": "gradcheck",
-    "gradcheck": "gradcheck",
+    "check_gradients": "gradient_check",
+    "gradcheck": "gradient_check",
     "backend": "backends",
     "get_backend": "backends",
     "set_backend": "backends",

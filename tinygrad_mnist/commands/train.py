@@ -230,8 +230,8 @@ def run(args: argparse.Namespace) -> int:
         config.validate()  # a bad option is reported before the recipe line, not after it
         config.check_outputs()
         print(recipe_line(config))
-    if config.output and Path(config.output).is_file():
-        print(f"overwriting {config.output} (give --output another name to keep it)")
+        if config.output and Path(config.output).is_file():  # resuming rewrites its own run
+            print(f"overwriting {config.output} (give --output another name to keep it)")
     try:
         metrics = train(config)
     except TrainingInterrupted as e:

@@ -233,7 +233,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any], max_nodes: int | None) -
     # tensor starts from None, leaves and inner tensors that retained a grad from an earlier
     # backward(retain_graph=True) alike (their old grads are added back afterwards).
     retain = {id(t): t._retain for t in topo}
-    old_grads = {id(t): t.grad for t in topo if t.requires_grad}
+    old_grads = {id(t): t._grad for t in topo if t.requires_grad}
     for t in topo:
         if t._ctx is not None:
             t._retain = True
@@ -243,7 +243,7 @@ def _record_tensor(loss: Tensor, names: dict[str, Any], max_nodes: int | None) -
     nodes: list[Node] = []
     for i, t in enumerate(topo):
         op = _op_label(t._ctx)
-        grad = None if t.grad is None else np.array(t.grad.data)
+        grad = None if t._grad is None else np.array(t._grad.data)
         nodes.append(
             Node(
                 id=i,
@@ -263,9 +263,9 @@ def _record_tensor(loss: Tensor, names: dict[str, Any], max_nodes: int | None) -
     edges: list[Edge] = []
     for t in topo:
         ctx = t._ctx
-        if ctx is None or t.grad is None:
+        if ctx is None or t._grad is None:
             continue
-        g = np.array(t.grad.data)  # a copy: backward must not see (or change) the recorded one
+        g = np.array(t._grad.data)  # a copy: backward must not see (or change) the recorded one
         contributions = ctx.backward(g.copy())
         ones = None
         for index, (p, part) in enumerate(zip(ctx.parents, contributions)):
