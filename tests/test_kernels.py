@@ -587,3 +587,11 @@ def test_set_isa_names_come_from_the_c_enum_and_bad_names_are_refused():
         with pytest.raises(ValueError, match="not available"):
             c_backend.set_isa(name)
     assert c_backend.get_isa() == before  # a refused switch changes nothing
+
+
+def test_a_primitive_without_a_kernel_runs_on_the_numpy_reference(monkeypatch):
+    """The C backend's one fallback: a primitive only numpy_backend has is found through it."""
+    monkeypatch.setattr(NP, "twice", lambda a: a * 2, raising=False)
+    np.testing.assert_array_equal(C.twice(np.ones(3)), np.full(3, 2.0))
+    with pytest.raises(AttributeError, match="no backend has the primitive 'nothing'"):
+        C.nothing  # noqa: B018

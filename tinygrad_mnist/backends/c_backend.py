@@ -7,7 +7,8 @@ Each function does the same three things:
   3. call one C kernel on the raw buffers. `ffi.from_buffer` wraps an array's memory without
      copying, and works on read-only arrays too.
 The meaning of every primitive is its namesake in numpy_backend.py; tests/test_kernels.py
-checks that the two agree.
+checks that the two agree. A primitive with no kernel here runs on NumPy: the module-level
+__getattr__ at the end of this file is the one place that falls back.
 
 This module is on the training hot path, so the per-dtype kernel functions are looked up
 once (_Kernels) and the common cases avoid extra copies and Python-level work.
@@ -955,3 +956,16 @@ def kernels_wrapped(
     finally:
         for k, attrs in saved:
             vars(k).update(attrs)
+
+
+# ---------------------------------------------------------------- what has no kernel
+def __getattr__(name: str) -> Any:
+    """A primitive with no C kernel runs on the NumPy reference: the one place where the C
+    backend falls back, so that a new op needs only its NumPy primitive (a kernel can come
+    later, tested against it). Python calls this only for names not defined above."""
+    if name.startswith("__"):  # module protocol lookups (__path__, ...) are not primitives
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return getattr(numpy_backend, name)
+    except AttributeError:
+        raise AttributeError(f"no backend has the primitive {name!r}") from None

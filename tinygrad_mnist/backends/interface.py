@@ -1,8 +1,8 @@
 """The array primitives every backend implements, with their shapes.
 
 This is the contract between autograd (tensor.py, ops/) and the backends. NumPy's version,
-numpy_backend.py, is the reference; c_backend.py calls the kernels of csrc/ and must agree
-with it. All arrays are float32 or float64 (one dtype per call); labels are integers.
+numpy_backend.py, is the reference and the only one an op needs; c_backend.py calls the
+kernels of csrc/, must agree with it, and hands a primitive it has no kernel for to NumPy. All arrays are float32 or float64 (one dtype per call); labels are integers.
 
   matmul(a, b, trans_a, trans_b)          op(a) (M,K) @ op(b) (K,N) -> (M,N)
   linear(x, w, b, activation, slope)      act(x @ w.T + b): x (B,in) w (out,in) b (out,)|None
