@@ -199,12 +199,11 @@ def test_isa_env_variable(name):
 
 
 def _run_with_env(code: str, **env: str) -> subprocess.CompletedProcess:
-    """`code` in a fresh interpreter (the variables are read once) with env added."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    pythonpath = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), root) if p)
+    """`code` in a fresh interpreter (the variables are read once) with env added, run
+    outside the repository so that it imports the installed package (or $PYTHONPATH's)."""
     return subprocess.run(
         [sys.executable, "-c", code],
-        env=dict(os.environ, PYTHONPATH=pythonpath, **env),
+        env=dict(os.environ, **env),
         cwd="/",
         capture_output=True,
         text=True,
@@ -245,7 +244,7 @@ def test_gemm_path_env_accepts_auto_packed_direct_and_reports_anything_else():
         r = subprocess.run(
             [sys.executable, "-c", _DRIVER_CODE],
             env=env if value is None else dict(env, TINYGRAD_GEMM_PATH=value),
-            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            cwd="/",  # the installed package (or $PYTHONPATH's), not the source tree
             capture_output=True,
             text=True,
             timeout=120,
