@@ -81,6 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
 SLOW_TESTS_MARKED_HERE = {
     "test_browser_digit_pad.py": {"*"},  # Chromium, and a model trained on real MNIST
     "test_browser_explorer.py": {"*"},  # Chromium
+    "test_browser_explorer_inline.py": {"*"},  # Chromium
+    "test_torch_programs.py": {"*"},  # whole training programs, each on both backends
     "test_digit_pad.py": {  # `serve` started in a subprocess
         "test_serve_starts_on_loopback_and_stops_cleanly_on_ctrl_c",
         "test_serve_warns_when_listening_beyond_loopback",
@@ -88,6 +90,7 @@ SLOW_TESTS_MARKED_HERE = {
         "test_serve_bad_host_or_port",
         "test_serve_refuses_bad_model_files_before_listening",
         "test_serve_is_in_the_help",
+        "test_a_body_that_never_arrives_times_out_without_blocking_others",  # waits on purpose
     },
     "test_viz.py": {  # `explore` in a subprocess
         "test_cli_writes_the_forward_pass_page",
@@ -103,6 +106,8 @@ SLOW_TESTS_MARKED_HERE = {
         "test_concurrent_python_threads",
         "test_linear_forward",
         "test_linear_backward",
+        "test_gemm_path_env_accepts_auto_packed_direct_and_reports_anything_else",  # subprocesses
+        "test_misspelled_isa_env_is_reported_once_and_ignored",
     },
 }
 

@@ -622,6 +622,7 @@ def test_download_verified_accepts_recompressed_copy(tmp_path):
     np.testing.assert_array_equal(load_idx(dest), [1, 2, 3, 4])
 
 
+@pytest.mark.slow
 def test_download_gives_up_on_silent_server(tmp_path):
     # The server accepts the connection but never answers: the timeout must end the wait.
     with socket.socket() as listener:

@@ -235,6 +235,7 @@ def test_listening_beyond_loopback_accepts_addresses_but_not_foreign_names():
 
 
 # ---------------------------------------------------------------- idle connections
+@pytest.mark.slow
 def test_an_idle_keep_alive_connection_is_closed_quietly(pad, monkeypatch, capsys):
     """A browser keeps its connection open after the last request; when the server drops it,
     nothing is printed in the terminal (it is not an error)."""
@@ -338,6 +339,7 @@ def test_test_digit_index_must_be_digits_only(pad, index):
 
 
 # ---------------------------------------------------------------- slow clients
+@pytest.mark.slow
 def test_a_trickling_client_is_dropped_at_the_request_deadline(pad, monkeypatch):
     """A byte at a time, each well inside the per-read timeout: the whole request has a
     deadline, so the client gets a 408 and its thread is freed."""
@@ -366,6 +368,7 @@ def test_a_trickling_client_is_dropped_at_the_request_deadline(pad, monkeypatch)
     assert time.monotonic() - start < 3
 
 
+@pytest.mark.slow
 def test_connections_beyond_the_cap_get_503(pad, monkeypatch):
     monkeypatch.setattr(pad, "max_connections", 3, raising=False)
     idle = [Raw(pad) for _ in range(3)]

@@ -163,6 +163,7 @@ def test_random_functions_shapes_dtypes_and_seeds():
     assert tg.randn(2, requires_grad=True).requires_grad
 
 
+@pytest.mark.slow
 def test_runs_repeat_without_manual_seed():
     import subprocess
     import sys

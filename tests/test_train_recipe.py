@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 
+import pytest
 from conftest import REPO, assert_clean_error, run_cli
 
 from tinygrad_mnist import cli
@@ -38,6 +39,7 @@ def test_the_readmes_course_recipe_command_is_sigmoid_and_plain_sgd():
     assert f"\n{DEFAULT_RECIPE}\n" in readme  # the README shows the default recipe's line
 
 
+@pytest.mark.slow
 def test_train_prints_the_recipe_then_says_when_it_overwrites(mnist_dir, tmp_path):
     quick = ["train", "--data-dir", str(mnist_dir), "--train-limit", "200", "--test-limit", "50"]
     quick += ["--hidden", "8", "--epochs", "1", "--no-progress", "--backend", "numpy"]
@@ -60,6 +62,7 @@ def test_train_prints_the_recipe_then_says_when_it_overwrites(mnist_dir, tmp_pat
     assert out.read_bytes() != before  # it did overwrite, as it said
 
 
+@pytest.mark.slow
 def test_a_bad_option_is_reported_before_any_recipe(mnist_dir, tmp_path):
     result = run_cli("train", "--data-dir", str(mnist_dir), "--output", str(tmp_path))
     assert_clean_error(result, 2, r"error: --output .* is a directory")

@@ -97,6 +97,7 @@ def test_a_graph_too_big_to_draw_is_refused_with_its_size(tmp_path):
     assert loss._ctx.saved is not None  # refused before the backward pass: nothing changed
 
 
+@pytest.mark.slow
 def test_the_cli_says_the_pages_size(tmp_path):
     result = run_cli("viz", "--example", "neuron", "--out", str(tmp_path / "n.html"))
     assert result.returncode == 0
@@ -137,6 +138,7 @@ def test_a_file_name_too_long_for_the_file_system(tmp_path, stem):
     assert w.grad is None
 
 
+@pytest.mark.slow
 def test_cli_too_long_out_gets_one_line(tmp_path):
     result = run_cli("viz", "--example", "neuron", "--out", str(tmp_path / ("n" * 300 + ".html")))
     assert_clean_error(result, 2, r"^error: cannot write .*: the file name is too long")
