@@ -236,4 +236,57 @@ void tg_pow_tensor_backward_f32(int64_t n, const float *a, const float *b, const
 void tg_pow_tensor_backward_f64(int64_t n, const double *a, const double *b, const double *y,
                                 const double *g, double *da, double *db);
 
+/* ===== plan.c: a captured training step, replayed with one call ============================
+ * A plan is the list of kernel calls one training step made, recorded from Python while the
+ * step ran eagerly (tinygrad_mnist/capture.py), with the same buffers and the same arguments.
+ * Each call names its kernel (a TG_PLAN_* code: the float32 kernels a step can use) and holds
+ * the kernel's arguments sorted by kind, each kind in the kernel's order: integers in i[],
+ * pointers in p[] (arrays, or arrays of pointers for the *_step_many kernels), reals in r[].
+ * Between replays Python rewrites the fields that change: the input batch's pointers, and the
+ * optimizer's live scalars (learning rate, Adam's step count).
+ * tg_plan_run makes the calls in order and stops at the first that fails (a label outside
+ * [0, C), overlapping optimizer arrays): it returns -1 when every call ran, else the failed
+ * call's index, with the kernel's own result in *status. seconds, when not NULL, gets each
+ * call's wall time (for printing a plan with its timings; NULL costs nothing). */
+enum tg_plan_kernel {
+    TG_PLAN_MATMUL_F32 = 0,
+    TG_PLAN_LINEAR_FORWARD_F32 = 1,
+    TG_PLAN_LINEAR_BACKWARD_F32 = 2,
+    TG_PLAN_BINARY_F32 = 3,
+    TG_PLAN_BINARY_ROW_F32 = 4,
+    TG_PLAN_BINARY_COL_F32 = 5,
+    TG_PLAN_BINARY_SCALAR_F32 = 6,
+    TG_PLAN_NEG_F32 = 7,
+    TG_PLAN_POW_F32 = 8,
+    TG_PLAN_EXP_F32 = 9,
+    TG_PLAN_LOG_F32 = 10,
+    TG_PLAN_SIGMOID_F32 = 11,
+    TG_PLAN_SIGMOID_BACKWARD_F32 = 12,
+    TG_PLAN_TANH_F32 = 13,
+    TG_PLAN_TANH_BACKWARD_F32 = 14,
+    TG_PLAN_RELU_F32 = 15,
+    TG_PLAN_RELU_BACKWARD_F32 = 16,
+    TG_PLAN_LEAKY_RELU_F32 = 17,
+    TG_PLAN_LEAKY_RELU_BACKWARD_F32 = 18,
+    TG_PLAN_SUM_AXIS_F32 = 19,
+    TG_PLAN_SUM_ALL_F32 = 20,
+    TG_PLAN_SOFTMAX_F32 = 21,
+    TG_PLAN_SOFTMAX_BACKWARD_F32 = 22,
+    TG_PLAN_LOG_SOFTMAX_F32 = 23,
+    TG_PLAN_LOG_SOFTMAX_BACKWARD_F32 = 24,
+    TG_PLAN_CROSS_ENTROPY_F32 = 25,
+    TG_PLAN_SGD_STEP_F32 = 26,
+    TG_PLAN_ADAM_STEP_F32 = 27,
+    TG_PLAN_SGD_STEP_MANY_F32 = 28,
+    TG_PLAN_ADAM_STEP_MANY_F32 = 29
+};
+struct tg_plan_call {
+    int64_t kernel; /* a TG_PLAN_* code */
+    int64_t i[6];
+    void *p[10];
+    double r[6];
+};
+int64_t tg_plan_run(int64_t n, const struct tg_plan_call *calls, int64_t *status,
+                    double *seconds);
+
 #endif

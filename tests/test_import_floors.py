@@ -36,6 +36,7 @@ FLOORS = {
     "tensors": ENGINE,
     "backends": ENGINE,
     "gradient_check": ENGINE,
+    "capture": ENGINE,
     "nn": LIBRARY,
     "optim": LIBRARY,
     "utils": LIBRARY,

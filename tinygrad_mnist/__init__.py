@@ -39,6 +39,7 @@ _EXPORTS = {
     "DotGraph": "draw",
     "draw_dot": "draw",
     "Tensor": "tensors.tensor",
+    "TinyJit": "capture",
     "cat": "tensors.joining",
     "concat": "tensors.joining:cat",
     "stack": "tensors.joining",

@@ -14,12 +14,13 @@ copy written back, so that it stays a view of that array and tied weights stay t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from . import backends
+from .backends import recording
 from .tensors.tensor import Tensor
 
 
@@ -105,22 +106,51 @@ class Optimizer:
             else:
                 p._grad.data[...] = 0
 
-    def _groups_with_grads(self) -> Iterator[tuple[dict[str, Any], list[int], list[Tensor]]]:
+    def _groups_with_grads(self) -> list[tuple[dict[str, Any], list[int], list[Tensor]]]:
         """For each parameter group that has parameters with a gradient: the group, their
         indices among all parameters, and the parameters. Those without a gradient are
-        skipped, as in PyTorch. After the caller has updated a group in place, each updated
-        parameter's version is bumped, so that a graph built before the step can no longer
-        run backward."""
+        skipped, as in PyTorch."""
+        out = []
         first = 0
         for group in self.param_groups:
             params = group["params"]
             js = [j for j, p in enumerate(params) if p._grad is not None]
             if js:
-                ps = [params[j] for j in js]
-                yield group, [first + j for j in js], ps
-                for p in ps:
-                    p._vbox[0] += 1
+                out.append((group, [first + j for j in js], [params[j] for j in js]))
             first += len(params)
+        return out
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient, group by group: each group's
+        rule (its learning rate and other scalars, `_rule`) applied in place by the backend
+        (`_apply`). Then each updated parameter's version is bumped, so that a graph built
+        before the step can no longer run backward.
+
+        A captured step (capture.py) replays the kernels of `_apply` from C; the rest of this
+        method, the Python half, is what it runs itself: `_advance`, `_rule` (its results are
+        the live scalars of the replay) and the version bumps."""
+        be = backends.current()
+        rec = recording.recorder
+        self._advance(1)
+        for group, idx, ps in self._groups_with_grads():
+            rule = self._rule(group)
+            first_call = rec.mark() if rec is not None else 0
+            self._apply(be, idx, ps, rule)
+            for p in ps:
+                p._vbox[0] += 1
+            if rec is not None:  # the calls just made take this group's rule as live scalars
+                rec.live_scalars(self, group, ps, first_call, len(rule))
+
+    def _advance(self, steps: int) -> None:
+        """Count `steps` more optimizer steps (Adam's t; SGD counts none)."""
+
+    def _rule(self, group: dict[str, Any]) -> tuple[Any, ...]:
+        """The scalars of this group's update, in the order the kernels take them."""
+        raise NotImplementedError
+
+    def _apply(self, be: Any, idx: list[int], ps: list[Tensor], rule: tuple[Any, ...]) -> None:
+        """Update the parameters ps (indices idx among all) in place by the rule."""
+        raise NotImplementedError
 
     def _one_call(self, ps: list[Tensor]) -> bool:
         """Whether these parameters are updated by one backend call (foreach, one dtype, all
@@ -140,9 +170,6 @@ class Optimizer:
             work = np.ascontiguousarray(p.data)
             step(work, *args)
             p.data[...] = work
-
-    def step(self) -> None:
-        raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and per-parameter state arrays (for checkpoints)."""
@@ -210,18 +237,17 @@ class SGD(Optimizer):
     def nesterov(self) -> bool:
         return self.param_groups[0]["nesterov"]
 
-    def step(self) -> None:
-        be = backends.current()
-        for group, idx, ps in self._groups_with_grads():
-            momentum = group["momentum"]
-            bufs = [self._buffer(i) for i in idx] if momentum else None
-            rule = (group["lr"], momentum, group["weight_decay"], group["nesterov"])
-            if self._one_call(ps):
-                be.sgd_step_many([p.data for p in ps], [p._grad.data for p in ps], bufs, *rule)
-            else:  # the plain loop: one update per parameter
-                for j, p in enumerate(ps):
-                    buf = None if bufs is None else bufs[j]
-                    self._update(p, be.sgd_step, p._grad.data, buf, *rule)
+    def _rule(self, group: dict[str, Any]) -> tuple[Any, ...]:
+        return (group["lr"], group["momentum"], group["weight_decay"], group["nesterov"])
+
+    def _apply(self, be: Any, idx: list[int], ps: list[Tensor], rule: tuple[Any, ...]) -> None:
+        bufs = [self._buffer(i) for i in idx] if rule[1] else None
+        if self._one_call(ps):
+            be.sgd_step_many([p.data for p in ps], [p._grad.data for p in ps], bufs, *rule)
+        else:  # the plain loop: one update per parameter
+            for j, p in enumerate(ps):
+                buf = None if bufs is None else bufs[j]
+                self._update(p, be.sgd_step, p._grad.data, buf, *rule)
 
     def _buffer(self, i: int) -> np.ndarray:
         """Parameter i's momentum buffer (made, as zeros, if momentum was switched on later)."""
@@ -275,18 +301,20 @@ class Adam(Optimizer):
     def weight_decay(self) -> float:
         return self.param_groups[0]["weight_decay"]
 
-    def step(self) -> None:
-        be = backends.current()
-        self.t += 1
-        for group, idx, ps in self._groups_with_grads():
-            b1, b2 = group["betas"]
-            rule = (group["lr"], b1, b2, group["eps"], group["weight_decay"], self.t)
-            if self._one_call(ps):
-                ms, vs = [self.m[i] for i in idx], [self.v[i] for i in idx]
-                be.adam_step_many([p.data for p in ps], [p._grad.data for p in ps], ms, vs, *rule)
-            else:  # the plain loop: one update per parameter
-                for i, p in zip(idx, ps):
-                    self._update(p, be.adam_step, p._grad.data, self.m[i], self.v[i], *rule)
+    def _advance(self, steps: int) -> None:
+        self.t += steps
+
+    def _rule(self, group: dict[str, Any]) -> tuple[Any, ...]:
+        b1, b2 = group["betas"]
+        return (group["lr"], b1, b2, group["eps"], group["weight_decay"], self.t)
+
+    def _apply(self, be: Any, idx: list[int], ps: list[Tensor], rule: tuple[Any, ...]) -> None:
+        if self._one_call(ps):
+            ms, vs = [self.m[i] for i in idx], [self.v[i] for i in idx]
+            be.adam_step_many([p.data for p in ps], [p._grad.data for p in ps], ms, vs, *rule)
+        else:  # the plain loop: one update per parameter
+            for i, p in zip(idx, ps):
+                self._update(p, be.adam_step, p._grad.data, self.m[i], self.v[i], *rule)
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "t": self.t, "m": list(self.m), "v": list(self.v)}

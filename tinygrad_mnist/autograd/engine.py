@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..backends import recording
 from .function import FREED
 
 if TYPE_CHECKING:
@@ -68,25 +69,49 @@ def backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
                     f"for an input of shape {p.shape}"
                 )
             prev = grads.get(p)
-            grads[p] = pg if prev is None else prev + pg  # a tensor used twice: the sum
+            if prev is None:
+                grads[p] = pg
+            elif _same_float_arrays(prev, pg):
+                grads[p] = ctx.be.add(prev, pg)  # a tensor used twice: the sum, on a kernel
+            else:
+                recording.refuse("a gradient sum of mixed dtypes or shapes runs in NumPy")
+                grads[p] = prev + pg
+
+
+def _same_float_arrays(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a + b can run on the backend's add kernel: two float32 (or two float64)
+    arrays of one shape."""
+    return (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.dtype == b.dtype
+        and a.dtype.char in "fd"
+        and a.shape == b.shape
+    )
 
 
 def accumulate(t: Tensor, g: np.ndarray, adopted: set[int]) -> None:
     """t.grad += g, in place as PyTorch accumulates; the first time, g itself becomes t.grad
     without a copy when nothing else can see the array."""
     grad = t._grad
+    rec = recording.recorder
+    if rec is not None:  # a step being captured: its replays must set this .grad again
+        rec.grad_set(t)
     if grad is None:
         f = g.flags
         if f.owndata and f.writeable and f.c_contiguous and id(g) not in adopted:
             adopted.add(id(g))
             arr = g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
         else:
+            recording.refuse("a gradient is copied into .grad in NumPy")
             arr = np.array(g, dtype=t.data.dtype)
         t._grad = t._wrap(arr)
     elif grad.data.flags.writeable and grad.data.dtype == t.data.dtype:
+        recording.refuse("gradients add into .grad in NumPy (no zero_grad() in the step)")
         grad.data += g
         grad._vbox[0] += 1
     else:
+        recording.refuse("gradients add into .grad in NumPy (no zero_grad() in the step)")
         t._grad = t._wrap((grad.data + g).astype(t.data.dtype, copy=False))
 
 

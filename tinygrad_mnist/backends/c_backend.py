@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_mnist._kernels import ffi, lib
-from tinygrad_mnist.backends import numpy_backend
+from tinygrad_mnist.backends import numpy_backend, recording
 from tinygrad_mnist.backends.numpy_backend import ACTIVATIONS, check_labels
 
 name = "c"
@@ -966,6 +966,8 @@ def __getattr__(name: str) -> Any:
     if name.startswith("__"):  # module protocol lookups (__path__, ...) are not primitives
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
-        return getattr(numpy_backend, name)
+        fallback = getattr(numpy_backend, name)
     except AttributeError:
         raise AttributeError(f"no backend has the primitive {name!r}") from None
+    recording.refuse(f"{name} has no C kernel (it runs on NumPy)")
+    return fallback
