@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import tinygrad_mnist.training as training
+from tinygrad_mnist.backends import available as backends_available
+from tinygrad_mnist.backends import backend
 from tinygrad_mnist.nn import MLP
 from tinygrad_mnist.serialization import ModelFileError, load_model, read_checkpoint_extra
 from tinygrad_mnist.training import (
@@ -249,3 +251,23 @@ def test_resume_from_a_model_file_is_a_clear_error(fake_mnist, tmp_path):
 def test_bad_config_is_rejected_before_any_work(changes, message):
     with pytest.raises(ConfigError, match=message):
         train(TrainConfig(**changes))
+
+
+# ----------------------------------------------------------------------- capture
+@pytest.mark.skipif("c" not in backends_available(), reason="capture replays C kernels")
+def test_train_with_and_without_capture_gives_the_same_model(fake_mnist, tmp_path):
+    """`train` captures its step by default (TinyJit); capture=False (--no-capture) is
+    eager. Same weights and metrics; and a captured run stopped and resumed ends where the
+    eager run without a stop ends."""
+    with backend("c"):
+        eager = train(small_config(tmp_path, "eager.npz", capture=False))
+        captured = train(small_config(tmp_path, "captured.npz"))
+        with pytest.raises(TrainingInterrupted):
+            train(small_config(tmp_path, "resumed.npz"), stop_after_steps=13)
+        train(small_config(tmp_path, "resumed.npz", resume=str(tmp_path / "resumed.ckpt.npz")))
+    for name in ("captured.npz", "resumed.npz"):
+        for a, b in zip(weights(tmp_path / "eager.npz"), weights(tmp_path / name)):
+            assert np.array_equal(a, b)
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc", "lr"):
+        assert [e[key] for e in eager["epochs"]] == [e[key] for e in captured["epochs"]]
+    assert captured["config"]["capture"] is True and eager["config"]["capture"] is False

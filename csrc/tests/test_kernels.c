@@ -1242,6 +1242,123 @@ static void test_optim_many(void) {
     }
 }
 
+/* A captured step (plan.c): the same kernel calls made directly and through tg_plan_run give
+ * the same bits; a failing call stops the plan and says which and why. One step of a
+ * 129-17-3 MLP at batch B: linear+relu, linear, cross-entropy, its scaling, two linear
+ * backwards, one SGD step over the four tensors. */
+static void plan_step_direct(int64_t B, float *x, int64_t *labels, float **w, float **b,
+                             float **h, float *loss, float *dlog, float *g, float **dz,
+                             float *dh, float **dw, float **db, float **buf,
+                             const int64_t *sizes) {
+    tg_linear_forward_f32(B, 129, 17, x, w[0], b[0], h[0], TG_ACT_RELU, 0.1f);
+    tg_linear_forward_f32(B, 17, 3, h[0], w[1], b[1], h[1], TG_ACT_NONE, 0.1f);
+    tg_cross_entropy_f32(B, 3, h[1], labels, loss, dlog);
+    tg_binary_scalar_f32(TG_MUL, B * 3, dlog, 1.0f, g);
+    tg_linear_backward_f32(B, 17, 3, h[0], w[1], h[1], g, dz[1], dh, dw[1], db[1], TG_ACT_NONE,
+                           0.1f);
+    tg_linear_backward_f32(B, 129, 17, x, w[0], h[0], dh, dz[0], NULL, dw[0], db[0],
+                           TG_ACT_RELU, 0.1f);
+    float *params[4] = {w[0], b[0], w[1], b[1]}, *grads[4] = {dw[0], db[0], dw[1], db[1]};
+    tg_sgd_step_many_f32(4, sizes, params, (const float *const *)grads, buf, 0.05, 0.9, 1e-3, 1);
+}
+
+static void test_plan(void) {
+    group_t g;
+    group_begin(&g, "tg_plan_run f32 (a captured MLP step)");
+    static const int64_t BATCHES[] = {1, 3, 17, 129};
+    for (size_t q = 0; q < sizeof BATCHES / sizeof BATCHES[0]; q++) {
+        const int64_t B = BATCHES[q];
+        const int64_t sizes[4] = {17 * 129, 17, 3 * 17, 3};
+        /* two copies of every array: [0] for direct calls, [1] for the plan */
+        float *x = tnew(F32, rand_arr(F32, B * 129, -1, 1), B * 129);
+        int64_t *labels = alloc_tracked((size_t)B * sizeof(int64_t));
+        for (int64_t i = 0; i < B; i++) labels[i] = (i * 7) % 3;
+        float *w[2][2], *b[2][2], *h[2][2], *dz[2][2], *dw[2][2], *db[2][2], *buf[2][4];
+        float *loss[2], *dlog[2], *g_[2], *dh[2];
+        const int64_t in[2] = {129, 17}, out[2] = {17, 3};
+        for (int l = 0; l < 2; l++) {
+            double *wv = rand_arr(F32, out[l] * in[l], -0.3, 0.3);
+            double *bv = rand_arr(F32, out[l], -0.1, 0.1);
+            double *zero = dnew(out[l] * in[l]);
+            for (int64_t i = 0; i < out[l] * in[l]; i++) zero[i] = 0;
+            for (int c = 0; c < 2; c++) {
+                w[c][l] = tnew(F32, wv, out[l] * in[l]), b[c][l] = tnew(F32, bv, out[l]);
+                h[c][l] = alloc_tracked((size_t)(B * out[l]) * sizeof(float));
+                dz[c][l] = alloc_tracked((size_t)(B * out[l]) * sizeof(float));
+                dw[c][l] = alloc_tracked((size_t)(out[l] * in[l]) * sizeof(float));
+                db[c][l] = alloc_tracked((size_t)out[l] * sizeof(float));
+                buf[c][2 * l] = tnew(F32, zero, out[l] * in[l]);
+                buf[c][2 * l + 1] = tnew(F32, zero, out[l]);
+            }
+        }
+        for (int c = 0; c < 2; c++) {
+            loss[c] = alloc_tracked(sizeof(float));
+            dlog[c] = alloc_tracked((size_t)(B * 3) * sizeof(float));
+            g_[c] = alloc_tracked((size_t)(B * 3) * sizeof(float));
+            dh[c] = alloc_tracked((size_t)(B * 17) * sizeof(float));
+        }
+        /* the plan: the same calls, arguments sorted by kind in each kernel's order */
+        float *params[4] = {w[1][0], b[1][0], w[1][1], b[1][1]};
+        float *grads[4] = {dw[1][0], db[1][0], dw[1][1], db[1][1]};
+        struct tg_plan_call calls[7];
+        memset(calls, 0, sizeof calls);
+        calls[0] = (struct tg_plan_call){TG_PLAN_LINEAR_FORWARD_F32, {B, 129, 17, TG_ACT_RELU},
+                                         {x, w[1][0], b[1][0], h[1][0]}, {0.1}};
+        calls[1] = (struct tg_plan_call){TG_PLAN_LINEAR_FORWARD_F32, {B, 17, 3, TG_ACT_NONE},
+                                         {h[1][0], w[1][1], b[1][1], h[1][1]}, {0.1}};
+        calls[2] = (struct tg_plan_call){TG_PLAN_CROSS_ENTROPY_F32, {B, 3},
+                                         {h[1][1], labels, loss[1], dlog[1]}, {0}};
+        calls[3] = (struct tg_plan_call){TG_PLAN_BINARY_SCALAR_F32, {TG_MUL, B * 3},
+                                         {dlog[1], g_[1]}, {1.0}};
+        calls[4] = (struct tg_plan_call){TG_PLAN_LINEAR_BACKWARD_F32, {B, 17, 3, TG_ACT_NONE},
+                                         {h[1][0], w[1][1], h[1][1], g_[1], dz[1][1], dh[1],
+                                          dw[1][1], db[1][1]},
+                                         {0.1}};
+        calls[5] = (struct tg_plan_call){TG_PLAN_LINEAR_BACKWARD_F32, {B, 129, 17, TG_ACT_RELU},
+                                         {x, w[1][0], h[1][0], dh[1], dz[1][0], NULL, dw[1][0],
+                                          db[1][0]},
+                                         {0.1}};
+        calls[6] = (struct tg_plan_call){TG_PLAN_SGD_STEP_MANY_F32, {4, 1},
+                                         {(void *)sizes, params, grads, buf[1]},
+                                         {0.05, 0.9, 1e-3}};
+        int ok = 1;
+        for (int step = 0; step < 3; step++) {
+            plan_step_direct(B, x, labels, w[0], b[0], h[0], loss[0], dlog[0], g_[0], dz[0],
+                             dh[0], dw[0], db[0], buf[0], sizes);
+            int64_t status = 0;
+            double seconds[7];
+            const int64_t failed = tg_plan_run(7, calls, &status, step == 1 ? seconds : NULL);
+            ok = ok && failed == -1 && status == -1;
+        }
+        ok = ok && memcmp(loss[0], loss[1], sizeof(float)) == 0;
+        for (int l = 0; l < 2; l++) {
+            ok = ok && memcmp(w[0][l], w[1][l], (size_t)(out[l] * in[l]) * sizeof(float)) == 0;
+            ok = ok && memcmp(b[0][l], b[1][l], (size_t)out[l] * sizeof(float)) == 0;
+            ok = ok && memcmp(dw[0][l], dw[1][l], (size_t)(out[l] * in[l]) * sizeof(float)) == 0;
+            ok = ok && memcmp(buf[0][2 * l], buf[1][2 * l],
+                              (size_t)(out[l] * in[l]) * sizeof(float)) == 0;
+        }
+        check_true(&g, ok, "B=%lld: three steps through tg_plan_run differ from direct calls",
+                   (long long)B);
+        /* a label outside [0, 3) in the last row: the plan stops at call 2, nothing after it
+         * runs (the weights stay as they were) */
+        labels[B - 1] = 3;
+        float before = w[1][0][0];
+        int64_t status = 0;
+        const int64_t failed = tg_plan_run(7, calls, &status, NULL);
+        check_true(&g, failed == 2 && status == B - 1 && w[1][0][0] == before,
+                   "B=%lld bad label: stopped at %lld (want 2), status %lld (want %lld)",
+                   (long long)B, (long long)failed, (long long)status, (long long)(B - 1));
+        free_case();
+    }
+    /* a kernel code plan.c does not know: refused, with status -2 */
+    struct tg_plan_call unknown = {1000, {0}, {0}, {0}};
+    int64_t status = 0;
+    check_true(&g, tg_plan_run(1, &unknown, &status, NULL) == 0 && status == -2,
+               "an unknown kernel code was not refused");
+    group_end(&g);
+}
+
 /* ================================================================ main ==================== */
 
 int main(void) {
@@ -1281,6 +1398,7 @@ int main(void) {
         test_sgd();
         test_adam();
         test_optim_many();
+        test_plan();
     }
     g_isa_label = "";
     tg_set_isa(best);

@@ -110,6 +110,8 @@ def unbroadcast(be: ModuleType, grad: np.ndarray, shape: tuple[int, ...]) -> np.
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
+    if axes and len(axes) == lead:  # only the leading axes (a bias): the sum has `shape`
+        return be.sum(grad, axis=axes)  # an array of its own, which .grad can adopt as is
     if axes:
         grad = be.sum(grad, axis=axes, keepdims=True)
     return grad.reshape(shape)

@@ -622,10 +622,13 @@ def sum(  # noqa: A001 - the op's name
         else:
             runs.append([ax, ax])
     x = a
-    for first, last in runs:
+    final = tuple(d for i, d in enumerate(a.shape) if i not in axes)
+    for r, (first, last) in enumerate(runs):
         shape = x.shape
         kept = shape[:first] + (1,) * (last + 1 - first) + shape[last + 1 :]
-        out = np.empty(kept, k.dtype)
+        # the last run writes the result in its final shape (size-1 axes dropped, the same
+        # memory layout), so that it is an array of its own, not a view
+        out = np.empty(final if r == len(runs) - 1 and not keepdims else kept, k.dtype)
         if out.size:
             outer, n, inner = (
                 math.prod(shape[:first]),
@@ -634,9 +637,7 @@ def sum(  # noqa: A001 - the op's name
             )
             k.sum_axis(outer, n, inner, _buf(ct, x), _buf(ct, out))
         x = out
-    if keepdims:
-        return x
-    return x.reshape(tuple(d for i, d in enumerate(a.shape) if i not in axes))
+    return x
 
 
 def _axis_split(op: str, shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:

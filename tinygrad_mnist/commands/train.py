@@ -179,6 +179,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "(default: the kernels' own default)",
     )
     run_group.add_argument(
+        "--capture",
+        action=argparse.BooleanOptionalAction,
+        default=TrainConfig.capture,
+        help="replay each training step from C in one call after recording it once (same "
+        "numbers as eager; needs the c backend); --no-capture runs every step eagerly",
+    )
+    run_group.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -212,6 +219,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         checkpoint=args.checkpoint,
         resume=args.resume,
         progress=progress,
+        capture=args.capture,
     )
 
 

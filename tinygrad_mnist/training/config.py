@@ -49,6 +49,7 @@ class TrainConfig:
     checkpoint: str | None = None  # also save one after every epoch, here
     resume: str | None = None
     progress: bool = True
+    capture: bool = True  # replay each step from C (capture.py); False: eager steps
 
     def validate(self) -> None:
         """Raise ConfigError naming the first option whose value cannot work."""

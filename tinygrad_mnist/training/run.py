@@ -85,7 +85,8 @@ def _run(
     monitor = RunMonitor(
         cfg, model, optimizer, schedule, loader, pos, history, sigint, stop_after_steps
     )
-    train_loop(model, optimizer, schedule, loader, x_test, y_test, cfg.epochs, monitor)
+    capture = cfg.capture and backends.get_backend() == "c"  # NumPy steps have no plan
+    train_loop(model, optimizer, schedule, loader, x_test, y_test, cfg.epochs, monitor, capture)
 
     test_loss, confusion = monitor.test_loss, monitor.confusion
     if confusion is None:  # resumed from a checkpoint of a finished run
