@@ -282,14 +282,16 @@ class Plan:
         calls = self.calls
         # for replays, the struct fields they rewrite, looked up once (each a cdata view of
         # the struct's own memory): the input pointers, and the live scalars by group
-        self._input_fields = [[calls[j].p, k] for slots in self.input_slots for j, k in slots]
-        self._input_of_field = [n for n, slots in enumerate(self.input_slots) for _ in slots]
+        self._input_fields = [
+            (calls[j].p, k, n) for n, slots in enumerate(self.input_slots) for j, k in slots
+        ]
         self._live_fields = [
             (o, group, [(calls[j].r if kind == "r" else calls[j].i, slot, kind == "r")
                         for j, kind, slot in where])
             for o, group, _, where in self.live
         ]  # fmt: skip
         self._bumped = [p for _, _, ps, _ in self.live for p in ps]  # versions to bump
+        self._last_rules: list[Any] = [None] * len(self.live)  # the rules last written
         self._optimizer_state = [_optimizer_state(o) for o in self.optimizers]
         self._optimizer_groups = [_optimizer_groups(o) for o in self.optimizers]
         self._status = ffi.new("int64_t *")
@@ -305,7 +307,7 @@ class Plan:
             now = _optimizer_state(o)
             if len(now) != len(state) or not all(map(operator.is_, now, state)):
                 return f"{type(o).__name__}'s state arrays were replaced (load_state_dict?)"
-            if _optimizer_groups(o) != groups:
+            if not _same_groups(_optimizer_groups(o), groups):
                 return f"{type(o).__name__}'s parameter groups or settings changed"
         return None
 
@@ -314,17 +316,20 @@ class Plan:
         eager step leaves behind on the Python side. Returns copies of the outputs."""
         ffi = self._ffi
         held = [ffi.from_buffer(a) for a in inputs]  # alive until the C call returns
-        for (field, k), n in zip(self._input_fields, self._input_of_field):
+        for field, k, n in self._input_fields:
             field[k] = held[n]
         for t, g in self.grads:
             t._grad = g
         for o in self.optimizers:
             o._advance(1)
-        for o, group, fields in self._live_fields:
+        last = self._last_rules
+        for number, (o, group, fields) in enumerate(self._live_fields):
             rule = o._rule(group)
-            n = len(rule)
-            for m, (field, slot, real) in enumerate(fields):
-                field[slot] = float(rule[m % n]) if real else int(rule[m % n])
+            if rule != last[number]:  # rewrite the struct only when a scalar changed
+                n = len(rule)
+                for m, (field, slot, real) in enumerate(fields):
+                    field[slot] = float(rule[m % n]) if real else int(rule[m % n])
+                last[number] = rule
         seconds = ffi.NULL
         if profile:
             self.seconds = seconds = ffi.new("double[]", self.n)
@@ -407,12 +412,19 @@ def _optimizer_state(o: Any) -> list[np.ndarray | None]:
 
 
 def _optimizer_groups(o: Any) -> list[tuple[Any, ...]]:
-    """What an optimizer's kernel calls depend on besides its live scalars: each group's
-    parameters and whether its rule needs momentum buffers; the foreach switch."""
+    """What an optimizer's kernel calls depend on besides its live scalars and state arrays:
+    its foreach switch, and for each group its list of parameters (the same list object, of
+    the same length) and whether its rule needs momentum buffers."""
     return [
-        (o.foreach, bool(g.get("momentum", 0)), *[id(p) for p in g["params"]])
+        (o.foreach, g["params"], len(g["params"]), bool(g.get("momentum", 0)))
         for g in o.param_groups
     ]
+
+
+def _same_groups(now: list[tuple[Any, ...]], then: list[tuple[Any, ...]]) -> bool:
+    return len(now) == len(then) and all(
+        a[0] == b[0] and a[1] is b[1] and a[2:] == b[2:] for a, b in zip(now, then)
+    )
 
 
 _ACT = {0: "", 1: ", relu", 2: ", sigmoid", 3: ", tanh", 4: ", leaky_relu"}
