@@ -62,7 +62,7 @@ def test_bench_json_schema_and_plot(mnist_dir: Path, tmp_path: Path) -> None:
     assert set(out) == {"config", "training", "skipped", "matmul", "environment"}
     assert out["config"] == {
         "model": [784, 32, 16, 10], "activation": "relu", "batch_size": 16,
-        "optimizer": "sgd", "dtype": "float32", "steps": 3, "warmup": 1, "repeats": 1,
+        "optimizer": "sgd", "dtype": "float32", "steps": 3, "warmup": 2, "repeats": 1,
         "threads": 1,
     }  # fmt: skip
 

@@ -74,6 +74,7 @@ import numpy as np
 
 from .. import backends, nn, optim
 from ..atomic_file import write_bytes_atomic
+from ..capture import TinyJit
 from ..nn import functional as F
 from ..plots import MissingPlotExtraError, require_matplotlib
 from ..serialization import check_model_size
@@ -85,7 +86,7 @@ from .arguments import positive_int
 
 NAME = "bench"
 CONTENDERS = ("c", "numpy", "torch")
-LABELS = {"c": "ours, C", "numpy": "ours, NumPy", "torch": "PyTorch"}
+LABELS = {"c": "ours, C (captured)", "numpy": "ours, NumPy", "torch": "PyTorch"}
 OPTIMIZERS = ("sgd", "adam")
 # The optimizer settings of every contender (those of benchmarks/bench_train.py).
 SGD_SETTINGS = {"lr": 0.05, "momentum": 0.9}
@@ -317,11 +318,19 @@ def our_step(name: str, sizes: Sequence[int], optimizer: str, batches: list) -> 
             opt = optim.Adam(model.parameters(), **ADAM_SETTINGS)
     data = [(Tensor(x), Tensor(y, dtype=np.int64)) for x, y in batches]
 
-    def step(i: int) -> None:
-        x, y = data[i % len(data)]
+    def train_step(x: Tensor, y: Tensor) -> Tensor:
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
+        return loss
+
+    # on C, the step runs captured, as `train` runs it (TinyJit: recorded in the warm-up,
+    # then replayed from C in one call)
+    captured = TinyJit(train_step, enabled=name == "c", quiet=True)
+
+    def step(i: int) -> None:
+        captured(*data[i % len(data)])
 
     return step
 
@@ -468,7 +477,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run the measurements `args` asks for; the dict of the JSON schema above."""
     pinning, start_env = pin_threads(args.threads)
     steps = args.steps or max(5, math.ceil(4096 / args.batch_size))
-    warmup = 1 if args.steps is not None and args.steps < 5 else 5
+    warmup = 2 if args.steps is not None and args.steps < 5 else 5  # capture takes 2
     training, skipped = measure_training(args, steps, warmup)
     matmul = []
     if "c" in backends.available():
