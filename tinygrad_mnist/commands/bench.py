@@ -513,18 +513,18 @@ def format_tables(out: dict[str, Any]) -> str:
         f"CPU: {env['cpu']}; numpy {env['numpy']}, torch {env['torch'] or 'not installed'}, "
         f"C kernels {env['c_isa'] or 'not available'}",
         "",
-        f"{'training':<12} {'samples/s':>11} {'step ms':>9} {'vs numpy':>9} {'vs torch':>9} "
+        f"{'training':<18} {'samples/s':>11} {'step ms':>9} {'vs numpy':>9} {'vs torch':>9} "
         f"{'threads':>8}  set by",
     ]
     for name, r in out["training"].items():
         threads = "?" if r["threads"] is None else str(r["threads"])
         lines.append(
-            f"{LABELS.get(name, name):<12} {r['samples_per_s']:>11,.0f} {r['step_ms']:>9.3f} "
+            f"{LABELS.get(name, name):<18} {r['samples_per_s']:>11,.0f} {r['step_ms']:>9.3f} "
             f"{_ratio(r['vs_numpy']):>9} {_ratio(r['vs_torch']):>9} {threads:>8}  "
             f"{r['threads_set_by']}"
         )
     for name, why in out["skipped"].items():
-        lines.append(f"{LABELS.get(name, name):<12} skipped: {why}")
+        lines.append(f"{LABELS.get(name, name):<18} skipped: {why}")
     if out["matmul"]:
         lines += [
             "",
