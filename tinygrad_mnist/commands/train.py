@@ -255,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"test accuracy {100 * metrics['test_acc']:.2f}%  total time {metrics['total_time']:.1f}s"
         f"  time to 98%: {reached}  backend {metrics['backend']}"
+        + (" (captured steps)" if config.capture and metrics["backend"] == "c" else "")
     )
     print(f"saved model to {config.output} and metrics to {metrics_path}")
     if args.plot:
