@@ -255,13 +255,24 @@ def test_bad_config_is_rejected_before_any_work(changes, message):
 
 # ----------------------------------------------------------------------- capture
 @pytest.mark.skipif("c" not in backends_available(), reason="capture replays C kernels")
-def test_train_with_and_without_capture_gives_the_same_model(fake_mnist, tmp_path):
+def test_train_with_and_without_capture_gives_the_same_model(fake_mnist, tmp_path, monkeypatch):
     """`train` captures its step by default (TinyJit); capture=False (--no-capture) is
     eager. Same weights and metrics; and a captured run stopped and resumed ends where the
     eager run without a stop ends."""
+    jits = []
+
+    class Spy(training.loop.TinyJit):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            jits.append(self)
+
+    monkeypatch.setattr(training.loop, "TinyJit", Spy)
     with backend("c"):
         eager = train(small_config(tmp_path, "eager.npz", capture=False))
         captured = train(small_config(tmp_path, "captured.npz"))
+    assert jits[0].replays == 0 and not jits[0].enabled
+    assert jits[1].replays == 2 * 10 - 2 and jits[1].notes == []  # 10 batches of 100 an epoch
+    with backend("c"):
         with pytest.raises(TrainingInterrupted):
             train(small_config(tmp_path, "resumed.npz"), stop_after_steps=13)
         train(small_config(tmp_path, "resumed.npz", resume=str(tmp_path / "resumed.ckpt.npz")))
