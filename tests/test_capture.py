@@ -401,3 +401,27 @@ def test_every_plan_kernel_code_names_a_kernel_whose_arguments_fit():
         floats = [a.cname in ("float", "double") for a in ffi.typeof(kernel).args]
         assert sum(kinds) <= 10 and sum(floats) <= 6
         assert len(kinds) - sum(kinds) - sum(floats) <= 6
+
+
+def test_a_method_can_be_captured_and_a_non_function_is_refused():
+    class Trainer:
+        def __init__(self):
+            self.model, self.opt, _, _ = make_run(OPTIMIZERS["sgd-momentum"], schedule=False)
+
+        @TinyJit
+        def step(self, x, y):
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    trainer = Trainer()
+    model, opt, _, step = make_run(OPTIMIZERS["sgd-momentum"], schedule=False)
+    for x, y in batches(5):
+        assert trainer.step(x, y).item() == step(x, y)[1].item()
+    assert Trainer.step.replays == 3
+    for a, b in zip(trainer.model.parameters(), model.parameters()):
+        assert np.array_equal(a.data, b.data)
+    with pytest.raises(TypeError, match="TinyJit: expected a step function, got int"):
+        TinyJit(5)

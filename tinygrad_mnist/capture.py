@@ -502,6 +502,8 @@ class TinyJit:
     def __init__(
         self, fn: Callable[..., Any], *, enabled: bool = True, quiet: bool = False
     ) -> None:
+        if not callable(fn):
+            raise TypeError(f"TinyJit: expected a step function, got {type(fn).__name__}")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.enabled = bool(enabled)
@@ -512,6 +514,11 @@ class TinyJit:
         self.notes: list[str] = []
         self._entries: dict[Any, _Entry] = {}
         self._last: tuple[Any, bool, Plan] | None = None  # (signature, grad mode, plan)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """As a method's decorator: the object is passed as the first argument (a plain
+        argument, compared by identity in the guards)."""
+        return self if obj is None else functools.partial(self.__call__, obj)
 
     def __repr__(self) -> str:
         return f"TinyJit({getattr(self.fn, '__name__', self.fn)!r}, replays={self.replays})"
