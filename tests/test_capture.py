@@ -425,3 +425,34 @@ def test_a_method_can_be_captured_and_a_non_function_is_refused():
         assert np.array_equal(a.data, b.data)
     with pytest.raises(TypeError, match="TinyJit: expected a step function, got int"):
         TinyJit(5)
+
+
+def test_inputs_that_require_grad_and_tensor_subclasses():
+    """An input made with requires_grad gets its own .grad after each replay, as eagerly; a
+    Tensor subclass (nn.Parameter) is an input like any Tensor."""
+
+    def run(capture, make_input):
+        model, opt, _, _ = make_run(OPTIMIZERS["sgd"], schedule=False)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = TinyJit(step, quiet=True) if capture else step
+        grads = []
+        for x, y in batches(6):
+            x = make_input(x.data)
+            fn(x, y)
+            grads.append(None if x.grad is None else x.grad.data.copy())
+        return model, opt, grads, fn
+
+    for make_input in (lambda a: tm.tensor(a, requires_grad=True), nn.Parameter):
+        eager, captured = run(False, make_input), run(True, make_input)
+        assert captured[3].replays == 4 and captured[3].notes == []
+        for a, b in zip(eager[2], captured[2]):
+            assert a is not None and np.array_equal(a, b)
+        for a, b in zip(eager[0].parameters(), captured[0].parameters()):
+            assert np.array_equal(a.data, b.data)

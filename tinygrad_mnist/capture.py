@@ -170,7 +170,7 @@ class Plan:
     def __init__(
         self,
         rec: _Recorder,
-        inputs: list[np.ndarray],
+        arguments: list[Tensor],
         outputs: list[Tensor],
         unflatten: Callable[[list[Tensor]], Any],
     ) -> None:
@@ -185,6 +185,7 @@ class Plan:
         self.names = [c.name for c in rec.calls]
         self.ints = [tuple(c.ints) for c in rec.calls]
         self.reals = [tuple(c.reals) for c in rec.calls]
+        inputs = _arrays(arguments)
         n = len(rec.calls)
         self.calls = ffi.new("struct tg_plan_call[]", n)
         self.n = n
@@ -264,13 +265,19 @@ class Plan:
                 None if (j, "r", k) in live_slots else v for k, v in enumerate(self.reals[j])
             )
             self.layout[j] = (code, ints, reals, ids)
-        # what replays set afterwards: .grad of each tensor the step gave one
+        # what replays set afterwards: .grad of each tensor the step gave one; for an
+        # argument (an input that requires grad), of the argument at that place
         self.grads: list[tuple[Tensor, Tensor]] = []
+        self.argument_grads: list[tuple[int, Tensor]] = []
         for t in rec.grads:
             g = t._grad
             if g is None or g.data.__array_interface__["data"][0] not in index:
                 raise _Refused("a .grad is computed outside the kernels")
-            self.grads.append((t, g))
+            place = [k for k, a in enumerate(arguments) if a is t]
+            if place:
+                self.argument_grads.append((place[0], g))
+            else:
+                self.grads.append((t, g))
         self.leaves = [(t, t.data) for t, _ in self.grads if t._ctx is None]
         # the outputs: arrays the kernels write; a replay returns copies of them
         self.outputs: list[np.ndarray] = []
@@ -311,10 +318,12 @@ class Plan:
                 return f"{type(o).__name__}'s parameter groups or settings changed"
         return None
 
-    def replay(self, inputs: list[np.ndarray], profile: bool = False) -> list[Tensor]:
-        """One step: the inputs swapped in, the live scalars set, one C call, then what an
-        eager step leaves behind on the Python side. Returns copies of the outputs."""
+    def replay(self, arguments: list[Tensor], profile: bool = False) -> list[Tensor]:
+        """One step on these tensor arguments: their arrays swapped in, the live scalars
+        set, one C call, then what an eager step leaves behind on the Python side. Returns
+        copies of the outputs."""
         ffi = self._ffi
+        inputs = _arrays(arguments)
         held = [ffi.from_buffer(a) for a in inputs]  # alive until the C call returns
         for field, k, n in self._input_fields:
             field[k] = held[n]
@@ -341,6 +350,8 @@ class Plan:
         for p in self._bumped:
             p._vbox[0] += 1
         wrap = Tensor._wrap
+        for k, g in self.argument_grads:  # each argument gets a .grad of its own, as eagerly
+            arguments[k]._grad = wrap(np.array(g.data))
         return [wrap(np.array(a)) for a in self.outputs]
 
     def _failure(self, j: int, status: int, inputs: list[np.ndarray]) -> str:
@@ -538,7 +549,7 @@ class TinyJit:
             plan = last[2]
             if backends.current().name == "c" and plan.guards_hold() is None:
                 self.replays += 1
-                return plan.unflatten(plan.replay(_arrays(args), self.profile))
+                return plan.unflatten(plan.replay(_tensors(args), self.profile))
         self._last = None
         key = self._key(args)
         if key is None:
@@ -556,7 +567,7 @@ class TinyJit:
                 self.plan = plan
                 self._last = (_signature(args), key[0], plan)
                 self.replays += 1
-                return plan.unflatten(plan.replay(_arrays(args), self.profile))
+                return plan.unflatten(plan.replay(_tensors(args), self.profile))
             self.note(f"re-capturing: {changed}")
             entry.stage, entry.plan = "record", None
         if entry.stage == "eager":
@@ -603,7 +614,7 @@ class TinyJit:
             recording.recorder = None
         try:
             tensors, unflatten = _flatten(out)
-            plan = Plan(rec, _arrays(args), tensors, unflatten)
+            plan = Plan(rec, _tensors(args), tensors, unflatten)
         except _Refused as refusal:
             self.note(f"runs eagerly: {refusal}")
             entry.stage = "eager"
@@ -620,9 +631,9 @@ class TinyJit:
             entry.stage, entry.plan = "record", None
             return self(*args)
         saved = plan.snapshot()
-        python_state = _python_state(plan)
+        python_state = _python_state(plan, _tensors(args))
         try:
-            plan.replay(_arrays(args))
+            plan.replay(_tensors(args))
             results = plan.snapshot()
         except ValueError:  # e.g. a bad label: the eager run below says it in its own words
             results = None
@@ -650,24 +661,30 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """The arguments as far as a plan cares: each Tensor's shape, dtype and requires_grad,
     and every other argument itself."""
     return tuple(
-        (a.data.shape, a.data.dtype, a.requires_grad) if type(a) is Tensor else (type(a), a)
+        (a.data.shape, a.data.dtype, a.requires_grad) if isinstance(a, Tensor) else (type(a), a)
         for a in args
     )
 
 
-def _arrays(args: tuple[Any, ...]) -> list[np.ndarray]:
-    """The arrays of the tensor arguments, C-contiguous (the kernels read them in place)."""
+def _tensors(args: tuple[Any, ...]) -> list[Tensor]:
+    """The tensor arguments, in order."""
+    return [a for a in args if isinstance(a, Tensor)]
+
+
+def _arrays(tensors: list[Tensor]) -> list[np.ndarray]:
+    """Their arrays, C-contiguous (the kernels read them in place)."""
     out = []
-    for a in args:
-        if isinstance(a, Tensor):
-            d = a.data
-            out.append(d if d.flags.c_contiguous else np.ascontiguousarray(d))
+    for a in tensors:
+        d = a.data
+        out.append(d if d.flags.c_contiguous else np.ascontiguousarray(d))
     return out
 
 
-def _python_state(plan: Plan) -> list[tuple[Any, Any]]:
-    """What a replay changes on the Python side: .grad, versions, optimizer step counts."""
-    state: list[tuple[Any, Any]] = [(t, ("grad", t._grad)) for t, _ in plan.grads]
+def _python_state(plan: Plan, arguments: list[Tensor]) -> list[tuple[Any, Any]]:
+    """What a replay changes on the Python side: .grad (of the parameters and of these
+    arguments), versions, optimizer step counts."""
+    tensors = [t for t, _ in plan.grads] + [arguments[k] for k, _ in plan.argument_grads]
+    state: list[tuple[Any, Any]] = [(t, ("grad", t._grad)) for t in tensors]
     for _, _, ps, _ in plan.live:
         state += [(p, ("version", p._vbox[0])) for p in ps]
     state += [(o, ("t", getattr(o, "t", None))) for o in plan.optimizers]
