@@ -54,7 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)  # this folder's modules (training_speed, ...), whatever the cwd
 sys.path.append(os.path.dirname(HERE))  # after site-packages: an installed tinygrad_mnist wins
 
-from time_to_accuracy import time_to_accuracy, train_recipe  # noqa: E402
+from time_to_accuracy import FRAMEWORKS, time_to_accuracy, train_recipe  # noqa: E402
 from training_contenders import CONTENDERS, OPTIMIZERS, ContenderUnavailable  # noqa: E402
 from training_speed import (  # noqa: E402
     environment,
@@ -115,8 +115,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--time-to-98",
         action="store_true",
-        help="also train the default recipe (C backend and PyTorch) to 98%% test "
-        "accuracy and report the wall time (one run per --threads value)",
+        help="also train the default recipe (C backend: `train`'s loop and a TinyJit loop; "
+        "PyTorch) to 98%% test accuracy and report the wall time (one run per --threads value)",
     )
     ap.add_argument(
         "--only-time-to-98",
@@ -162,7 +162,7 @@ def run_worker(args: argparse.Namespace) -> None:
                         flush=True,
                     )
     if args.time_to_98:
-        for framework in ("ours", "torch"):
+        for framework in FRAMEWORKS:
             try:
                 res = time_to_accuracy(framework, 0.98, args.data_dir)
             except ContenderUnavailable as e:
@@ -360,24 +360,36 @@ def print_time_to_98(results: list[dict[str, Any]]) -> None:
     print(
         f"\nTime to 98% test accuracy, default `tinygrad-mnist train` recipe:\n  {train_recipe()}"
     )
+    names = {"ours": "train (C)", "ours_captured": "TinyJit (C)"}
     print(
-        f"{'framework':<10} {'thr':>3} {'reached':>8} {'seconds':>8} {'epoch':>6} "
-        f"{'s/epoch':>8} {'best acc':>9} {'final acc':>9}"
+        f"{'framework':<12} {'thr':>3} {'captured':>8} {'reached':>8} {'seconds':>8} "
+        f"{'epoch':>6} {'s/epoch':>8} {'best acc':>9} {'final acc':>9} {'vs torch':>8}"
     )
+    torch_s = {
+        t["threads"]: t["seconds_to_target"]
+        for t in runs
+        if t["framework"] == "torch" and t.get("seconds_to_target")
+    }
     for t in runs:
+        name = names.get(t["framework"], t["framework"])
         if "skipped" in t:
-            print(f"{t['framework']:<10} {t['threads']:>3} skipped: {t['skipped']}")
+            print(f"{name:<12} {t['threads']:>3} skipped: {t['skipped']}")
             continue
         epochs = t["epochs"]
         per_epoch = epochs[-1]["seconds"] / len(epochs)
         best = max(e["test_accuracy"] for e in epochs)
         secs = "-" if t["seconds_to_target"] is None else f"{t['seconds_to_target']:.1f}"
-        name = "ours (C)" if t["framework"] == "ours" else t["framework"]
+        captured = {None: "-", True: "yes", False: "no"}[t.get("captured")]
+        base = torch_s.get(t["threads"])
+        vs = f"{t['seconds_to_target'] / base:.2f}x" if base and t["seconds_to_target"] else "-"
         print(
-            f"{name:<10} {t['threads']:>3} {str(t['reached']):>8} {secs:>8} "
+            f"{name:<12} {t['threads']:>3} {captured:>8} {str(t['reached']):>8} {secs:>8} "
             f"{t['epoch_reached'] or '-':>6} {per_epoch:>8.2f} {best:>9.4f} "
-            f"{epochs[-1]['test_accuracy']:>9.4f}"
+            f"{epochs[-1]['test_accuracy']:>9.4f} {vs:>8}"
         )
+    print(
+        "(vs torch: seconds to the target / PyTorch's, same thread count; the target is <= 0.50x)"
+    )
 
 
 def print_environment(results: list[dict[str, Any]]) -> None:
