@@ -1,6 +1,8 @@
 """Time inside the C kernels, and the rest of a training step: Python and glue overhead.
 
-benchmarks/bench_train.py reports both for the C backend ("C kern us", "ovh us").
+benchmarks/bench_train.py reports both for the C backend, eager (c_kernel_time: a timing
+shim around every kernel call) and captured (captured_kernel_time: the replay's own per-kernel
+clock, TinyJit.profile).
 """
 
 from __future__ import annotations
@@ -87,4 +89,60 @@ def c_kernel_time(step: Step, first: int, count: int) -> dict[str, float]:
         "kernel_calls_per_step": statistics.median(calls_per_step),
         "shim_us_per_call": (inside - bare_call + outside) * 1e6,
         "instrumented_step_us": statistics.median(step_s) * 1e6,
+    }
+
+
+def captured_kernel_time(step: Any, first: int, count: int) -> dict[str, float]:
+    """The same split for a step captured by TinyJit (training_contenders.CapturedStep).
+
+    A replay is one C call (csrc/plan.c's tg_plan_run) that runs the recorded kernels back to
+    back; with `step.jit.profile = True` it reads the clock around each kernel into
+    `plan.seconds`. For each of `count` replayed steps:
+
+      kernel   = sum(plan.seconds): the time inside the kernels;
+      overhead = the step's wall time (perf_counter around step(i)) - kernel: everything else,
+                 the Python of TinyJit's call (guards, the batch's arrays swapped in, the live
+                 scalars set, .grad and versions set afterwards, the loss copied out), the
+                 cffi call, and the C loop with its clock reads between the kernels.
+
+    No shim correction: the clock reads inside the C loop (two per kernel) count as overhead,
+    so the overhead is if anything overestimated (the other way from c_kernel_time). Returns
+    medians over the steps: kernel_us, overhead_us, kernel_calls_per_step (plan.n),
+    instrumented_step_us; and replays, the replays TinyJit made in this pass (== count, else
+    some of these steps were not replays and this raises RuntimeError).
+    """
+    jit = step.jit
+    clock = time.perf_counter
+    kernel_s, overhead_s, step_s, calls = [], [], [], []
+    replays_before = jit.replays
+    jit.profile = True
+    try:
+        with backends.backend("c"):
+            for i in range(first, first + count):
+                before = jit.replays
+                t0 = clock()
+                step(i)
+                t = clock() - t0
+                if jit.replays != before + 1:  # an eager step: plan.seconds is not its time
+                    break
+                plan = jit.plan
+                kernel = sum(plan.seconds[j] for j in range(plan.n))
+                step_s.append(t)
+                kernel_s.append(kernel)
+                overhead_s.append(t - kernel)
+                calls.append(plan.n)
+    finally:
+        jit.profile = False
+    replays = jit.replays - replays_before
+    if replays != count or jit.notes:
+        raise RuntimeError(
+            f"captured_kernel_time: {replays} of {count} steps were replays"
+            + (f"; TinyJit: {'; '.join(jit.notes)}" if jit.notes else "")
+        )
+    return {
+        "kernel_us": statistics.median(kernel_s) * 1e6,
+        "overhead_us": statistics.median(overhead_s) * 1e6,
+        "kernel_calls_per_step": statistics.median(calls),
+        "instrumented_step_us": statistics.median(step_s) * 1e6,
+        "replays": replays,
     }

@@ -1,6 +1,9 @@
 """Wall time to 98% MNIST test accuracy: `tinygrad-mnist train`'s default recipe, ours and PyTorch's.
 
-benchmarks/bench_train.py --time-to-98 runs this once per thread count.
+benchmarks/bench_train.py --time-to-98 runs this once per thread count, for three frameworks:
+"ours" (`training.train` itself, captured or not as `train` decides), "ours_captured" (the
+same loop written out with a step captured by tinygrad_mnist.TinyJit, as a user would) and
+"torch" (the same loop in PyTorch).
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from typing import Any
 
 from training_contenders import ContenderUnavailable, import_torch, torch_mlp
 
-from tinygrad_mnist import nn
-from tinygrad_mnist.training import TrainConfig, train
+from tinygrad_mnist import Tensor, TinyJit, backends, nn
+from tinygrad_mnist.nn import functional as F
+from tinygrad_mnist.training import TrainConfig, accuracies, evaluate_with_loss, train
+from tinygrad_mnist.training.run import make_optimizer, make_schedule
 from tinygrad_mnist.utils.data import DataLoader, load_mnist_arrays
+
+FRAMEWORKS = ("ours", "ours_captured", "torch")
 
 RECIPE_FIELDS = (
     "hidden",
@@ -43,28 +50,37 @@ def time_to_accuracy(
     """Train the default recipe and report when test accuracy first reaches `target`.
 
     framework "ours" runs `tinygrad-mnist train`'s own loop (training.train) on the C
-    backend; "torch" runs the same recipe in PyTorch, starting from the same initial weights,
-    seeing the batches in the same order and doing the same per-step bookkeeping (loss.item(),
-    train accuracy). Test accuracy is measured after every epoch; `seconds` is the wall time
-    since training started, evaluations included. Returns {"framework", "target", "reached",
-    "seconds_to_target", "epoch_reached", "epochs": [{"epoch", "seconds", "test_accuracy"}]}.
+    backend, with TrainConfig's default for capturing the step (its `capture` field; False
+    where it has none); "ours_captured" runs that loop written out (_train_ours_captured) with
+    the step captured by TinyJit; "torch" runs the same recipe in PyTorch. All three start
+    from the same initial weights, see the batches in the same order and do the same per-step
+    bookkeeping (the loss as a Python float, train accuracy). Test accuracy is measured after
+    every epoch; `seconds` is the wall time since training started, evaluations included.
+    Returns {"framework", "target", "reached", "seconds_to_target", "epoch_reached",
+    "captured", "epochs": [{"epoch", "seconds", "test_accuracy"}]}; "captured" says whether
+    the training steps were replayed captured steps (None for torch).
     """
     cfg = TrainConfig(backend="c", data_dir=data_dir, output=None, progress=False)
     if epochs is not None:
         cfg.epochs = epochs
+    captured: bool | None = None
     if framework == "ours":
+        captured = bool(getattr(cfg, "capture", False))
         history = train(cfg)["epochs"]
         curve = [(h["epoch"], h["elapsed"], h["test_acc"]) for h in history]
+    elif framework == "ours_captured":
+        curve, captured = _train_ours_captured(cfg)
     elif framework == "torch":
         curve = _train_torch(cfg)
     else:
-        raise ValueError(f"framework must be 'ours' or 'torch', got {framework!r}")
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
     out: dict[str, Any] = dict(
         framework=framework,
         target=target,
         reached=False,
         seconds_to_target=None,
         epoch_reached=None,
+        captured=captured,
         epochs=[dict(epoch=e, seconds=s, test_accuracy=a) for e, s, a in curve],
     )
     for epoch, seconds, accuracy in curve:
@@ -72,6 +88,51 @@ def time_to_accuracy(
             out.update(reached=True, seconds_to_target=seconds, epoch_reached=epoch)
             break
     return out
+
+
+def _train_ours_captured(cfg: TrainConfig) -> tuple[list[tuple[int, float, float]], bool]:
+    """training.train's loop (training/loop.py) written out, its step captured by TinyJit:
+    ([(epoch, seconds since start, test accuracy)], whether every step after the first two
+    of each batch shape was a replay). The model, optimizer, schedule and batch order are
+    training.train's own (make_optimizer, make_schedule, the seeded DataLoader)."""
+    if "c" not in backends.available():
+        raise ContenderUnavailable("the C backend is not built: nothing to capture")
+    x_train, y_train = load_mnist_arrays("train", cfg.data_dir)
+    x_test, y_test = load_mnist_arrays("test", cfg.data_dir)
+    with backends.backend("c"):
+        loader = DataLoader(x_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        model = nn.MLP(
+            [x_train.shape[1], *cfg.hidden, 10], cfg.activation, init=cfg.init, seed=cfg.seed
+        )
+        optimizer = make_optimizer(cfg, model)
+        schedule = make_schedule(cfg, optimizer, cfg.epochs * len(loader))
+
+        @TinyJit
+        def train_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return logits, loss
+
+        curve, steps = [], 0
+        start = time.perf_counter()
+        for epoch in range(1, cfg.epochs + 1):
+            loss_sum = correct = 0.0
+            for xb, yb in loader:
+                logits, loss = train_step(xb, yb)
+                loss_sum += loss.item() * len(yb)
+                if schedule is not None:
+                    schedule.step()
+                correct += int((logits.data.argmax(axis=1) == yb.data).sum())
+                steps += 1
+            _, confusion = evaluate_with_loss(model, x_test, y_test)
+            curve.append((epoch, time.perf_counter() - start, accuracies(confusion)[0]))
+    # each batch shape (the full batch, and a smaller last one) is recorded and proven once
+    shapes = 1 + (len(x_train) % cfg.batch_size != 0)
+    captured = not train_step.notes and train_step.replays >= steps - 2 * shapes
+    return curve, captured
 
 
 def _train_torch(cfg: Any) -> list[tuple[int, float, float]]:

@@ -4,7 +4,10 @@ One *training step* is: forward an MLP on a batch, mean cross-entropy, backward,
 update. Every contender runs that same step on the same real MNIST batches:
 
   c, numpy        our library through its public API (nn.MLP, optim, F.cross_entropy,
-                  backward) on that backend
+                  backward) on that backend, eagerly: Python runs between the kernels
+  c_capture       the same step on the C backend, captured by tinygrad_mnist.TinyJit: after
+                  its first two calls (record, proof) every step is one C call replaying the
+                  recorded kernels. Built only if the capture holds (no notes, replays > 0)
   torch           the same recipe in PyTorch (when importable): nn.Sequential of Linear+ReLU
   tinygrad        the same recipe in tinygrad from PyPI on its CPU device (when it works)
   numpy_by_hand   a hand-written NumPy MLP, no autograd (handwritten_mlp.py): forward,
@@ -14,7 +17,8 @@ update. Every contender runs that same step on the same real MNIST batches:
                   No training step can beat the time of its own matmuls (with this BLAS).
 
 build_step(contender, ...) returns a function step(i) that runs one step on batch i (modulo
-the batch count), or raises ContenderUnavailable with the reason.
+the batch count), or raises ContenderUnavailable with the reason. backend_of(contender) is the
+backend of ours a contender runs on (None for the others).
 """
 
 from __future__ import annotations
@@ -28,14 +32,16 @@ import numpy as np
 from handwritten_mlp import HandwrittenMLP
 from step_matmuls import matmul_operands, step_matmul_shapes
 
-from tinygrad_mnist import Tensor, backends, nn, optim
+from tinygrad_mnist import Tensor, TinyJit, backends, nn, optim
 from tinygrad_mnist.nn import functional as F
 
 OPTIMIZERS = ("sgd", "adam")
 # The optimizer settings of the throughput benchmarks; every contender uses the same ones.
 SGD_SETTINGS = {"lr": 0.05, "momentum": 0.9}
 ADAM_SETTINGS = {"lr": 1e-3}
-CONTENDERS = ("c", "numpy", "torch", "tinygrad", "numpy_by_hand", "matmul_ceiling")
+CONTENDERS = ("c", "c_capture", "numpy", "torch", "tinygrad", "numpy_by_hand", "matmul_ceiling")
+# Our contenders and the backend each runs on.
+OUR_BACKENDS = {"c": "c", "c_capture": "c", "numpy": "numpy"}
 
 # A step function runs one training step on batch number i (taken modulo the batch count).
 Step = Callable[[int], None]
@@ -54,6 +60,23 @@ def import_torch() -> Any:
     return torch
 
 
+def backend_of(contender: str) -> str | None:
+    """The backend of ours that `contender` runs on ("c", "numpy"), or None (not ours)."""
+    return OUR_BACKENDS.get(contender)
+
+
+def _our_model(
+    backend_name: str, sizes: Sequence[int], activation: str, optimizer: str, seed: int
+) -> tuple[nn.MLP, optim.Optimizer]:
+    with backends.backend(backend_name):
+        model = nn.MLP(sizes, activation=activation, seed=seed)
+        if optimizer == "sgd":
+            opt: optim.Optimizer = optim.SGD(model.parameters(), **SGD_SETTINGS)
+        else:
+            opt = optim.Adam(model.parameters(), **ADAM_SETTINGS)
+    return model, opt
+
+
 def _our_step(
     backend_name: str,
     sizes: Sequence[int],
@@ -63,12 +86,7 @@ def _our_step(
     seed: int,
 ) -> Step:
     """Our library, public API only. The backend is chosen by the caller (see run_steps)."""
-    with backends.backend(backend_name):
-        model = nn.MLP(sizes, activation=activation, seed=seed)
-        if optimizer == "sgd":
-            opt: optim.Optimizer = optim.SGD(model.parameters(), **SGD_SETTINGS)
-        else:
-            opt = optim.Adam(model.parameters(), **ADAM_SETTINGS)
+    model, opt = _our_model(backend_name, sizes, activation, optimizer, seed)
     data = [(Tensor(x), Tensor(y, dtype=np.int64)) for x, y in batches]
 
     def step(i: int) -> None:
@@ -79,6 +97,59 @@ def _our_step(
         opt.step()
 
     return step
+
+
+class CapturedStep:
+    """The step of contender c_capture: step(i) trains on batch i through a TinyJit.
+
+    `jit` is the TinyJit, for its profile switch, plan, replay count and notes
+    (kernel_timing.captured_kernel_time and measure_training read them)."""
+
+    def __init__(self, jit: TinyJit, data: list[tuple[Tensor, Tensor]]) -> None:
+        self.jit, self.data = jit, data
+
+    def __call__(self, i: int) -> None:
+        x, y = self.data[i % len(self.data)]
+        self.jit(x, y)
+
+
+def _captured_step(
+    sizes: Sequence[int],
+    activation: str,
+    optimizer: str,
+    batches: list[tuple[np.ndarray, np.ndarray]],
+    seed: int,
+) -> CapturedStep:
+    """The step of _our_step on the C backend, captured by TinyJit. The step returns its loss
+    (a replay copies it out), as a training loop that reads the loss would.
+
+    Its first three calls run here, on the C backend: record, proof, first replay. If the
+    capture did not hold (TinyJit noted why it stays eager), the contender is unavailable:
+    a benchmark of "captured" steps must never time eager ones."""
+    model, opt = _our_model("c", sizes, activation, optimizer, seed)
+    data = [(Tensor(x), Tensor(y, dtype=np.int64)) for x, y in batches]
+
+    def train_step(x: Tensor, y: Tensor) -> Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = CapturedStep(TinyJit(train_step, quiet=True), data)
+    with backends.backend("c"):
+        for i in range(3):
+            step(i)
+    check_captured(step)
+    return step
+
+
+def check_captured(step: CapturedStep) -> None:
+    """Raise ContenderUnavailable unless `step` replays: TinyJit left no note and replayed."""
+    if step.jit.notes:
+        raise ContenderUnavailable(f"TinyJit kept the step eager: {'; '.join(step.jit.notes)}")
+    if step.jit.replays < 1:
+        raise ContenderUnavailable("TinyJit has not replayed the step after three calls")
 
 
 def torch_mlp(sizes: Sequence[int], activation: str = "relu") -> Any:
@@ -230,12 +301,15 @@ def build_step(
     """The step function of one contender (see CONTENDERS); ContenderUnavailable if it can't run."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if contender in backends.NAMES:
+    backend_name = backend_of(contender)
+    if backend_name is not None:
         try:
-            backends.load(contender)
+            backends.load(backend_name)
         except backends.BackendUnavailableError as e:
             raise ContenderUnavailable(str(e)) from e
-        return _our_step(contender, sizes, activation, optimizer, batches, seed)
+        if contender == "c_capture":
+            return _captured_step(sizes, activation, optimizer, batches, seed)
+        return _our_step(backend_name, sizes, activation, optimizer, batches, seed)
     if contender == "torch":
         return _torch_step(sizes, activation, optimizer, batches, seed)
     if contender == "tinygrad":

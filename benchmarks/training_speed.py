@@ -15,9 +15,10 @@ Against the machine itself (the C backend's step):
   * the FMA peak of one core, measured at benchmark time by a small C loop of independent FMA
     chains with the instruction set the GEMM uses (fma_peak.py, fma_peak.c);
   * fraction of peak = FLOPs / (median step time x peak x threads);
-  * time inside the C kernels and the Python and glue overhead (the rest of the step), both
-    measured by a timing shim around every kernel call, in a separate pass
-    (kernel_timing.c_kernel_time).
+  * time inside the C kernels and the Python and glue overhead (the rest of the step), in a
+    separate pass: eager (contender c), by a timing shim around every kernel call
+    (kernel_timing.c_kernel_time); captured (contender c_capture), by the replay's own clock
+    around each kernel, TinyJit.profile (kernel_timing.captured_kernel_time).
 
 Threads are set by `set_threads(n)`; for BLAS libraries the surest way is to set
 OMP_NUM_THREADS (etc.) before numpy/torch are imported, which is what bench_train.py does by
@@ -40,9 +41,16 @@ from typing import Any
 
 import numpy as np
 from fma_peak import ISA_NAMES, fma_peak, fraction_of_peak
-from kernel_timing import c_kernel_time
+from kernel_timing import c_kernel_time, captured_kernel_time
 from step_matmuls import matmul_flops, step_matmul_shapes, training_flops
-from training_contenders import CONTENDERS, ContenderUnavailable, Step, build_step, import_torch
+from training_contenders import (
+    CONTENDERS,
+    ContenderUnavailable,
+    Step,
+    backend_of,
+    build_step,
+    import_torch,
+)
 
 from tinygrad_mnist import backends
 from tinygrad_mnist.utils.data import load_mnist_arrays
@@ -165,7 +173,8 @@ def run_steps(contender: str, step: Step, first: int, count: int) -> list[float]
     times = []
     clock = time.perf_counter
     # Our library reads its backend per thread: select it around the loop, not inside a step.
-    chosen = backends.backend(contender) if contender in backends.NAMES else nullcontext()
+    backend_name = backend_of(contender)
+    chosen = backends.backend(backend_name) if backend_name else nullcontext()
     with chosen:
         for i in range(first, first + count):
             t0 = clock()
@@ -198,7 +207,10 @@ def measure_training(
     repeats (fma_peak_gflops, fma_peak_isa; None without the C backend, and then every
     fraction_of_peak is None). The C contender's result also has the time inside its C
     kernels and the Python and glue overhead (see c_kernel_time): kernel_us, overhead_us,
-    kernel_calls_per_step, shim_us_per_call, instrumented_step_us.
+    kernel_calls_per_step, shim_us_per_call, instrumented_step_us. The c_capture contender's
+    has the same split from the replay's own clock (see captured_kernel_time), and
+    timed_replays: how many of its timed steps were replays (all of them, or this raises
+    RuntimeError: a captured contender that fell back to eager must not be reported).
     """
     if threads is not None:
         set_threads(threads)
@@ -215,6 +227,7 @@ def measure_training(
         run_steps(name, step, 0, warmup)
     peak = fma_peak(peak_seconds)  # at benchmark time: right before the timed repeats
 
+    replays_before = built["c_capture"].jit.replays if "c_capture" in built else 0
     throughputs: dict[str, list[float]] = {name: [] for name in built}
     step_times: dict[str, list[float]] = {name: [] for name in built}
     for r in range(repeats):
@@ -238,8 +251,19 @@ def measure_training(
             if peak is None
             else fraction_of_peak(flops, r["step_ms"], peak["gflops"], threads or 1)
         )
-    if "c" in built:  # a separate pass with the shim: it slows the step it measures
-        results["c"].update(c_kernel_time(built["c"], warmup + repeats * steps, max(steps, 20)))
+    first = warmup + repeats * steps  # the passes below: a separate pass each, after the repeats
+    if "c_capture" in built:
+        jit = built["c_capture"].jit
+        timed = jit.replays - replays_before
+        if timed != repeats * steps or jit.notes:
+            raise RuntimeError(
+                f"c_capture: {timed} of {repeats * steps} timed steps were replays; "
+                f"TinyJit notes: {jit.notes}"
+            )
+        results["c_capture"]["timed_replays"] = timed
+        results["c_capture"].update(captured_kernel_time(built["c_capture"], first, max(steps, 20)))
+    if "c" in built:  # with the shim: it slows the step it measures
+        results["c"].update(c_kernel_time(built["c"], first, max(steps, 20)))
     config = dict(
         model=list(sizes),
         activation=activation,

@@ -1,7 +1,8 @@
 """The benchmarks measure what they claim: the `bench` command's JSON schema and its thread
 report; and, from the source tree's benchmarks/ folder, its scripts at a tiny size, the
 hand-written NumPy reference MLP's gradients and updates, the matmuls counted by the ceiling,
-the FMA-peak probe and the kernel-timing shim.
+the FMA-peak probe, the kernel-timing shim, the captured contender and its overhead, the target
+checks, the thread scaling and the captured time-to-accuracy loop.
 
 No timing thresholds here: speed is measured by the benchmarks (benchmarks/README.md), never
 by tests, which must pass on any machine under any load.
@@ -28,10 +29,13 @@ REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # the benchmarks' modules, as their scripts import them
 
+import bench_train  # noqa: E402
 import fma_peak  # noqa: E402
 import handwritten_mlp  # noqa: E402
 import kernel_timing  # noqa: E402
 import step_matmuls  # noqa: E402
+import thread_scaling  # noqa: E402
+import time_to_accuracy  # noqa: E402
 import training_contenders  # noqa: E402
 import training_speed  # noqa: E402
 
@@ -145,7 +149,7 @@ def test_bench_train_script_runs_a_tiny_config(mnist_dir: Path, tmp_path: Path) 
     args = [str(REPO / "benchmarks" / "bench_train.py"), "--model", "784,16,10", "--batch", "8"]
     args += ["--optimizer", "adam", "--threads", "1", "--steps", "2", "--repeats", "1"]
     contenders = ["numpy", "numpy_by_hand", "matmul_ceiling"]
-    contenders += ["c"] if HAS_C else []
+    contenders += ["c", "c_capture"] if HAS_C else []
     args += ["--warmup", "1", "--contenders", *contenders]
     args += ["--data-dir", str(mnist_dir), "--json", str(out_path)]
     proc = _run(args)
@@ -165,7 +169,12 @@ def test_bench_train_script_runs_a_tiny_config(mnist_dir: Path, tmp_path: Path) 
         assert config["config"]["fma_peak_gflops"] > 0
         c = config["results"]["c"]
         assert c["fraction_of_peak"] > 0 and c["kernel_us"] > 0 and "overhead_us" in c
+        cap = config["results"]["c_capture"]
+        assert cap["timed_replays"] == 2  # --steps 2 x --repeats 1, every one replayed
+        assert cap["kernel_us"] > 0 and cap["kernel_calls_per_step"] >= 5
+        assert cap["kernel_us"] < cap["instrumented_step_us"]
         assert "One-thread targets" in proc.stdout  # met or not
+        assert "Cap/torch" in proc.stdout and "cap ovh" in proc.stdout
 
 
 @pytest.mark.slow
@@ -398,3 +407,145 @@ def test_ratio_and_parse_sizes() -> None:
     assert training_speed.parse_sizes("784, 128,10") == [784, 128, 10]
     with pytest.raises(ValueError):
         training_speed.parse_sizes("784")
+
+
+# ---------------------------------------------------------------- the captured contender
+def _tiny_batches(n: int = 4, batch: int = 8, width: int = 20) -> list:
+    rng = np.random.default_rng(0)
+    return [
+        (rng.standard_normal((batch, width), dtype=np.float32), rng.integers(0, 10, batch))
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.skipif(not HAS_C, reason="capture replays the C kernels")
+@pytest.mark.parametrize("which", ["sgd", "adam"])
+def test_captured_contender_replays_and_trains_as_the_eager_one(which: str) -> None:
+    batches = _tiny_batches()
+    sizes = [20, 16, 10]
+    captured = training_contenders.build_step("c_capture", sizes, "relu", which, batches)
+    assert isinstance(captured, training_contenders.CapturedStep)
+    jit = captured.jit
+    assert jit.replays == 1 and jit.notes == []  # built: record, proof, one replay
+    assert jit.plan is not None and jit.plan.n >= 5
+    assert training_contenders.backend_of("c_capture") == "c"
+    assert training_contenders.backend_of("torch") is None
+    # the timed steps are replays, on the batches asked for
+    training_speed.run_steps("c_capture", captured, 3, 4)
+    assert jit.replays == 5 and jit.notes == []
+    eager = training_contenders.build_step("c", sizes, "relu", which, batches)
+    training_speed.run_steps("c", eager, 0, 7)
+    # same init, same batches, same seven steps: the same weights, bit for bit
+    for a, b in zip(_model_of(captured.jit.fn).parameters(), _model_of(eager).parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def _model_of(step) -> nn.MLP:
+    """The MLP a contender's step function trains (the one nn.MLP among its closure's cells)."""
+    (model,) = [c.cell_contents for c in step.__closure__ if isinstance(c.cell_contents, nn.MLP)]
+    return model
+
+
+@pytest.mark.skipif(not HAS_C, reason="capture replays the C kernels")
+def test_a_step_that_stays_eager_is_not_a_captured_contender() -> None:
+    data = [(tg.Tensor(x), tg.Tensor(y, dtype=np.int64)) for x, y in _tiny_batches()]
+    model = nn.MLP([20, 10], seed=0)
+
+    def returns_a_float(x: tg.Tensor, y: tg.Tensor) -> float:
+        return F.cross_entropy(model(x), y).item()  # not a Tensor: TinyJit keeps it eager
+
+    step = training_contenders.CapturedStep(tg.TinyJit(returns_a_float, quiet=True), data)
+    with tg.backends.backend("c"):
+        for i in range(3):
+            step(i)
+    with pytest.raises(training_contenders.ContenderUnavailable, match="eager: .*returns float"):
+        training_contenders.check_captured(step)
+    with pytest.raises(RuntimeError, match="0 of 2 steps were replays"):
+        kernel_timing.captured_kernel_time(step, 0, 2)
+    assert step.jit.profile is False  # switched off again, also after the error
+
+
+@pytest.mark.skipif(not HAS_C, reason="capture replays the C kernels")
+def test_captured_kernel_time_splits_a_replay_into_kernels_and_overhead() -> None:
+    step = training_contenders.build_step("c_capture", [20, 16, 10], "relu", "sgd", _tiny_batches())
+    prof = kernel_timing.captured_kernel_time(step, 0, 6)
+    plan = step.jit.plan
+    assert prof["replays"] == 6 and prof["kernel_calls_per_step"] == plan.n
+    assert 0 < prof["kernel_us"] < prof["instrumented_step_us"]
+    # overhead = wall - kernels: the Python of TinyJit's call at least, never negative here
+    assert prof["overhead_us"] == pytest.approx(
+        prof["instrumented_step_us"] - prof["kernel_us"], abs=prof["instrumented_step_us"]
+    )
+    assert prof["overhead_us"] > 0
+    assert step.jit.profile is False
+    assert all(plan.seconds[j] >= 0 for j in range(plan.n))  # the last replay's clock
+
+
+# ---------------------------------------------------------------- targets and thread ratios
+def _config(model: list[int], batch: int, threads: int, results: dict) -> dict:
+    return {"config": {"model": model, "batch_size": batch, "threads": threads}, "results": results}
+
+
+def test_target_checks_apply_the_captured_step_targets() -> None:
+    small, wide = [784, 128, 64, 10], [784, 512, 256, 10]
+    cap = {"samples_per_s": 300.0, "fraction_of_peak": 0.62, "overhead_us": 19.5}
+    torch = {"samples_per_s": 100.0, "fraction_of_peak": 0.3}
+    configs = [
+        _config(small, 128, 1, {"c_capture": cap, "c": dict(cap, overhead_us=300), "torch": torch}),
+        _config(wide, 512, 1, {"c_capture": dict(cap, samples_per_s=120.0), "torch": torch}),
+        _config(wide, 32, 1, {"c": {"samples_per_s": 200.0, "fraction_of_peak": 0.1}, "torch": torch}),
+        _config(wide, 512, 2, {"c_capture": cap, "torch": torch}),  # two threads: no target
+    ]  # fmt: skip
+    checks = {what: (value, met) for what, value, met in bench_train.target_checks(configs)}
+    assert checks == {
+        "captured C fraction of peak >= 0.60, 784-128-64-10 batch 128": ("0.62", True),
+        "captured C overhead <= 20 us, 784-128-64-10 batch 128": ("19.5 us", True),
+        "captured C/torch >= 2.5x, 784-128-64-10 batch 128": ("3.00x", True),
+        "captured C fraction of peak >= 0.75, 784-512-256-10 batch 512": ("0.62", False),
+        "captured C/torch >= 1.3x, 784-512-256-10 batch 512": ("1.20x", False),
+        "eager C/torch >= 2.5x, 784-512-256-10 batch 32": ("2.00x", False),
+    }
+
+
+def test_thread_ratios_pair_each_configuration_with_its_one_thread_run(capsys) -> None:
+    wide = [784, 512, 256, 10]
+    configs = [
+        dict(_config(wide, 512, 1, {"c_capture": {"samples_per_s": 100.0}}), config={
+            "model": wide, "batch_size": 512, "threads": 1, "optimizer": "sgd"}),
+        dict(_config(wide, 512, 2, {"c_capture": {"samples_per_s": 180.0}}), config={
+            "model": wide, "batch_size": 512, "threads": 2, "optimizer": "sgd"}),
+    ]  # fmt: skip
+    bench_train.print_thread_scaling(configs)
+    out = capsys.readouterr().out
+    assert "c_capture  784-512-256-10 batch 512 sgd: 2 threads / 1 = 1.80x" in out
+
+
+@pytest.mark.slow  # two threads on a busy two-core machine can take seconds
+@pytest.mark.skipif(not HAS_C, reason="the thread scaling is of the C step")
+def test_thread_scaling_takes_turns_and_reports_each_count(mnist_dir: Path) -> None:
+    res = thread_scaling.measure_thread_scaling(
+        [784, 16, 10], 8, [2], steps=2, warmup=1, repeats=2, data_dir=str(mnist_dir)
+    )
+    assert list(res["samples_per_s"]) == ["1", "2"]  # one thread is always measured
+    assert res["threads_run"]["1"] == 1
+    assert all(len(v) == 2 and min(v) > 0 for v in res["repeats"].values())
+    assert res["vs_one"]["1"] == 1.0 and res["vs_one_paired"]["1"] == 1.0
+    med = res["samples_per_s"]
+    assert res["vs_one"]["2"] == pytest.approx(med["2"] / med["1"])
+    assert tg.backends.load("c").lib.tg_get_num_threads() == 1  # put back
+    with pytest.raises(ValueError, match="c or c_capture"):
+        thread_scaling.measure_thread_scaling([784, 16, 10], 8, [1], contender="torch")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_C, reason="capture replays the C kernels")
+def test_time_to_accuracy_captured_loop_learns_as_train_does(mnist_dir: Path) -> None:
+    """One epoch of the default recipe: train's own loop and the TinyJit loop reach the same
+    test accuracy (the captured step gives the same bits as the eager one)."""
+    ours = time_to_accuracy.time_to_accuracy("ours", 0.9, str(mnist_dir), epochs=1)
+    jit = time_to_accuracy.time_to_accuracy("ours_captured", 0.9, str(mnist_dir), epochs=1)
+    assert jit["captured"] is True and jit["reached"] and jit["epoch_reached"] == 1
+    assert jit["epochs"][0]["test_accuracy"] == ours["epochs"][0]["test_accuracy"] > 0.9
+    assert ours["captured"] is bool(getattr(time_to_accuracy.TrainConfig(), "capture", False))
+    with pytest.raises(ValueError, match="framework must be one of"):
+        time_to_accuracy.time_to_accuracy("jax", 0.9, str(mnist_dir), epochs=1)
