@@ -297,7 +297,10 @@ class Plan:
                         for j, kind, slot in where])
             for o, group, _, where in self.live
         ]  # fmt: skip
-        self._bumped = [p for _, _, ps, _ in self.live for p in ps]  # versions to bump
+        # after a replay: each tensor's .grad set, and each updated parameter's version bumped
+        bumped = [p for _, _, ps, _ in self.live for p in ps]
+        self._after = [(t, g, any(t is p for p in bumped)) for t, g in self.grads]
+        self._after += [(p, None, True) for p in bumped if not any(p is t for t, _ in self.grads)]
         self._last_rules: list[Any] = [None] * len(self.live)  # the rules last written
         self._optimizer_state = [_optimizer_state(o) for o in self.optimizers]
         self._optimizer_groups = [_optimizer_groups(o) for o in self.optimizers]
@@ -327,8 +330,6 @@ class Plan:
         held = [ffi.from_buffer(a) for a in inputs]  # alive until the C call returns
         for field, k, n in self._input_fields:
             field[k] = held[n]
-        for t, g in self.grads:
-            t._grad = g
         for o in self.optimizers:
             o._advance(1)
         last = self._last_rules
@@ -347,8 +348,11 @@ class Plan:
             for o in self.optimizers:
                 o._advance(-1)
             raise ValueError(self._failure(bad, int(self._status[0]), inputs))
-        for p in self._bumped:
-            p._vbox[0] += 1
+        for t, g, bump in self._after:
+            if g is not None:
+                t._grad = g
+            if bump:
+                t._vbox[0] += 1
         wrap = Tensor._wrap
         for k, g in self.argument_grads:  # each argument gets a .grad of its own, as eagerly
             arguments[k]._grad = wrap(np.array(g.data))
@@ -545,7 +549,7 @@ class TinyJit:
         if not self.enabled:
             return self.fn(*args)
         last = self._last  # the fast path: the same kind of call as the last replay
-        if last is not None and _signature(args) == last[0] and is_grad_enabled() == last[1]:
+        if last is not None and _same_signature(args, last[0]) and is_grad_enabled() == last[1]:
             plan = last[2]
             if backends.current().name == "c" and plan.guards_hold() is None:
                 self.replays += 1
@@ -664,6 +668,20 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
         (a.data.shape, a.data.dtype, a.requires_grad) if isinstance(a, Tensor) else (type(a), a)
         for a in args
     )
+
+
+def _same_signature(args: tuple[Any, ...], signature: tuple[Any, ...]) -> bool:
+    """_signature(args) == signature, without building the tuple (the replay's fast path)."""
+    if len(args) != len(signature):
+        return False
+    for a, s in zip(args, signature):
+        if isinstance(a, Tensor):
+            d = a.data
+            if d.shape != s[0] or d.dtype != s[1] or a.requires_grad != s[2]:
+                return False
+        elif s != (type(a), a):
+            return False
+    return True
 
 
 def _tensors(args: tuple[Any, ...]) -> list[Tensor]:
