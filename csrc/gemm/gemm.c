@@ -212,20 +212,27 @@ static blocking_t blocking_for(int mr, int nr, size_t elem) {
  *   - transposed A (the dW products) with M and N >= 256, or with A and B not fitting in
  *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
  *     cache line per step of p per row tile, which packing avoids; packed;
- *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than half of L2:
- *     the direct driver reads B in place, one row of N elements per step of p, so a tile
- *     touches K rows (pages) of B; packed B is read in order (at K = 64 or 128 direct stays
- *     as fast); packed;
+ *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than the reach of
+ *     the L1 data TLB (TLB_REACH): the direct driver reads B in place, one row of N
+ *     elements per step of p, so every row tile walks K rows spread over all of B, and
+ *     once B spans more pages than the L1 TLB holds each of those steps can miss it;
+ *     packed B is read in order (at K = 64 or 128 direct stays as fast); packed. The
+ *     threshold does not grow with L2: 256 KB is also half of Zen 3's L2, where it was
+ *     measured, and a 2 MB L2 holds B no better against TLB misses (docs/performance.md,
+ *     "The GEMM on AVX-512");
  *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
  *     while each B panel sweeps over them). */
+/* What one core's first-level data TLB covers with 4 KB pages: 64 entries on Zen 3 and
+ * Skylake, 72 on Zen 4, 96 on Golden Cove (Sapphire and Emerald Rapids): the smallest. */
+enum { TLB_REACH = 64 * 4096 };
+
 static int use_direct(int64_t M, int64_t N, int64_t K, int transA, int transB, size_t elem) {
     if (g_path >= 0) return g_path;
     if (M <= 16 || N <= 16 || K <= 16 || M < 64 || N < 64) return 1;
     tg_call_once(&g_cache_once, cache_init);
     const double bytes = (double)(M * K + K * N) * (double)elem, MB = 1024.0 * 1024.0;
     if (transA && ((M >= 256 && N >= 256) || bytes > (double)g_l2)) return 0;
-    if (!transA && !transB && K >= 256 && (double)(K * N) * (double)elem > (double)g_l2 / 2)
-        return 0;
+    if (!transA && !transB && K >= 256 && (double)(K * N) * (double)elem > TLB_REACH) return 0;
     return bytes <= 4 * MB;
 }
 
