@@ -55,6 +55,10 @@ int tg_get_num_threads(void);
  * float32 and the ISA in use: out = {L1d, L2, L3 bytes (read at run time), KC, MC, NC,
  * DIRECT_KC elements}. Benchmarks print it. */
 void tg_gemm_blocking(int64_t out[7]);
+/* The same rule for any cache sizes (bytes; 0 unknown) and ISA (enum tg_isa; one this build
+ * lacks gives the generic kernel's), elem 4 (float32) or 8: out = {KC, MC, NC, DIRECT_KC,
+ * MR, NR}. A pure function, for tests. */
+void tg_gemm_blocking_for(int64_t l1, int64_t l2, int64_t l3, int isa, int elem, int64_t out[6]);
 
 /* ===== the activation codes, shared by C and Python ========================================
  * linear.c's `act` argument. The C backend (c_backend.py) reads these names through cffi, so

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -307,6 +308,56 @@ def test_gemm_blocking_from_caches():
             if field(i, "level") == "2":
                 assert l2 == size(i)
             i += 1
+
+
+# (L1d, L2, L3) bytes of other machines; 0 = unknown (L3 0 also: no L3)
+OTHER_CACHES = {
+    "xeon_emerald_rapids": (48 << 10, 2 << 20, 260 << 20),
+    "zen3": (32 << 10, 512 << 10, 32 << 20),
+    "apple_m_no_l3": (128 << 10, 16 << 20, 0),
+    "unknown": (0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("elem", [4, 8])
+@pytest.mark.parametrize("isa_code", sorted(ISA_NAMES), ids=lambda i: ISA_NAMES[i])
+@pytest.mark.parametrize("caches", OTHER_CACHES.values(), ids=OTHER_CACHES.keys())
+def test_gemm_blocking_rule_on_other_caches(caches, isa_code, elem):
+    """The blocking rule (gemm.c, blocking_from_caches) for any machine's caches and any ISA
+    (one this build lacks gives the generic kernel's tile): KC a multiple of 8, MC of MR, NC
+    of NR, all bounded, and each packed buffer inside the cache it is meant for."""
+    l1, l2, l3 = caches
+    out = ffi.new("int64_t[6]")
+    lib.tg_gemm_blocking_for(l1, l2, l3, isa_code, elem, out)
+    kc, mc, nc, dkc, mr, nr = list(out)
+    l1, l2 = l1 or 32 << 10, l2 or 512 << 10  # cache_size.c's fallbacks
+    share = min(l3 // 4, 2 * l2) if l3 else l2 // 2  # this core's part of L3
+    assert 1 <= mr <= 16 and 1 <= nr <= 64
+    assert 32 <= kc <= 2048 and kc % 8 == 0
+    assert mr <= mc <= 1 << 16 and mc % mr == 0
+    assert nr <= nc <= 1 << 20 and nc % nr == 0
+    assert 64 <= dkc <= 8192 and dkc % 8 == 0
+    # L1: the B micro-panel in half of it, the A micro-panel in a quarter, and the C tile
+    assert kc * nr * elem <= l1 // 2 and kc * mr * elem <= l1 // 4
+    assert (kc * (mr + nr) + mr * nr) * elem <= l1
+    # L2: the A block in a quarter (MC rounded up by at most one micro-panel), under half
+    assert mc * kc * elem <= l2 // 4 + mr * kc * elem and mc * kc * elem <= l2 // 2
+    assert nc * kc * elem <= share
+    assert dkc * (nr * elem + 64) <= l2 // 4
+
+
+def test_gemm_blocking_rule_figures():
+    """gemm.c's comment gives these: AVX-512 (12 x 32) on the Xeon, AVX2 (6 x 16) on Zen 3.
+    Emerald Rapids' shared 260 MB L3 no longer makes NC 88736, nor MC a non-multiple of MR."""
+    out = ffi.new("int64_t[6]")
+    xeon, zen3 = OTHER_CACHES["xeon_emerald_rapids"], OTHER_CACHES["zen3"]
+    if platform.machine().lower() in ("x86_64", "amd64"):  # builds with the x86 kernels
+        lib.tg_gemm_blocking_for(*xeon, 2, 4, out)  # 2: TG_ISA_AVX512
+        assert list(out) == [192, 684, 5440, 2728, 12, 32]
+        lib.tg_gemm_blocking_for(*zen3, 1, 4, out)  # 1: TG_ISA_AVX2
+        assert list(out) == [256, 132, 1024, 1024, 6, 16]
+    lib.tg_gemm_blocking_for(*zen3, 0, 4, out)  # 0: generic, 4 x 8
+    assert list(out) == [512, 64, 512, 1360, 4, 8]
 
 
 def test_concurrent_python_threads():

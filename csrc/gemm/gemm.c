@@ -131,37 +131,75 @@ static void cache_init(void) {
     g_force_dkc = env_int("TINYGRAD_GEMM_DIRECT_KC");
 }
 
-/* Block sizes in elements, for a microkernel of mr x nr and elements of `elem` bytes:
+/* Block sizes in elements, for a microkernel of mr x nr and elements of `elem` bytes, from
+ * the cache sizes l1, l2, l3 in bytes (0: unknown; l3 0 also means "no L3"):
  *
  *   KC: the packed B micro-panel (KC x nr) is what the microkernel re-reads for every row
- *       tile of A, so it must stay in L1: it gets half of it, the other half is for the
- *       A micro-panel streaming past (mr x KC) and the C tile.   KC = L1 / 2 / (nr * elem)
+ *       tile of A, so it must stay in L1: it gets half of it; the A micro-panel (mr x KC),
+ *       which streams past it once per B micro-panel, at most a quarter, which leaves the
+ *       C tile and the next A micro-panel's lines room. A multiple of 8 (the kernels unroll
+ *       the p loop by 4).             KC = min(L1 / 2 / (nr * elem), L1 / 4 / (mr * elem))
  *   MC: the packed A block (MC x KC) is re-read for every B micro-panel, from L2, which also
  *       sees the B micro-panels and C tiles stream through: a quarter of L2 (a half was
- *       measured slower, docs/performance.md).                   MC = L2 / 4 / (KC * elem)
- *   NC: the packed B block (KC x NC) is re-read for every A block: a quarter of L3 (which
- *       is shared with the other cores).                         NC = L3 / 4 / (KC * elem)
+ *       measured slower, docs/performance.md). Rounded up to a multiple of mr: the
+ *       driver's equal blocks (block_size in gemm_driver.h) are rounded up to mr too, and
+ *       from an MC that is a multiple of mr they never exceed it, so the A block is at most
+ *       one micro-panel (mr x KC) over the quarter, and only the last block of the last
+ *       row ends in a partial tile (rounding down instead would split M = 128 into two
+ *       blocks of 66 rows on Zen 3, each ending in a partial tile).
+ *                                              MC = L2 / 4 / (KC * elem), up to a multiple of mr
+ *   NC: the packed B block (KC x NC) is re-read for every A block, from L3. The L3 is
+ *       shared by all the cores of a chip (a 260 MB L3 is 48 or more cores' share, and a
+ *       VM reports the whole of it), so what one core may count on is not a quarter of it
+ *       but about its own slice: 1.4 to 5 MB on current server parts, 1 to 8 times L2. So a
+ *       quarter of L3 but never more than twice L2; with no L3, the B block lives in L2 next
+ *       to the A block: half of L2. A multiple of nr (whole micro-panels). Re-reading B
+ *       from further out costs little (once per A block: elem / (2 MC) bytes per flop); the
+ *       bound mostly keeps the buffer and the page walks small.
+ *                            NC = min(L3 / 4, 2 * L2) / (KC * elem), / nr * nr
  *   DIRECT_KC: the direct driver's K block. Each K block after the first re-reads and
  *       re-writes all of C, which costs more than a B panel (DIRECT_KC x nr, each row nr *
  *       elem bytes plus up to one more line when unpacked) streaming from L2 instead of L1
  *       (sequential, so prefetched); it only has to stay well inside L2: a quarter of it.
  *                                                 DIRECT_KC = L2 / 4 / (nr * elem + 64)
- * Zen 3 (32 KB L1, 512 KB L2, 32 MB L3), f32 AVX2 (6 x 16): KC 256, MC 128, NC 8192,
- * DIRECT_KC 1024. */
+ * Zen 3 (32 KB L1, 512 KB L2, 32 MB L3), f32 AVX2 (6 x 16): KC 256, MC 132, NC 1024,
+ * DIRECT_KC 1024. Xeon Emerald Rapids (48 KB, 2 MB, 260 MB), f32 AVX-512 (12 x 32): KC 192,
+ * MC 684, NC 5440, DIRECT_KC 2728. Unknown sizes take cache_size.c's fallbacks. */
 typedef struct {
     int64_t kc, mc, nc, direct_kc;
 } blocking_t;
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* v rounded down (up: round_up = 1) to a multiple of `unit`, then into [unit, hi] (hi a
+ * multiple of unit) */
+static int64_t whole_units(int64_t v, int64_t unit, int round_up, int64_t hi) {
+    return clamp64((v + (round_up ? unit - 1 : 0)) / unit * unit, unit, hi);
+}
+
+static blocking_t blocking_from_caches(int64_t l1, int64_t l2, int64_t l3, int mr, int nr,
+                                       int64_t e) {
+    if (l1 <= 0) l1 = 32 << 10; /* cache_size.c's fallbacks */
+    if (l2 <= 0) l2 = 512 << 10;
+    const int64_t l3_share = l3 > 0 ? (l3 / 4 < 2 * l2 ? l3 / 4 : 2 * l2) : l2 / 2;
+    const int64_t kc_b = l1 / 2 / (nr * e), kc_a = l1 / 4 / (mr * e);
+    blocking_t b;
+    b.kc = clamp64((kc_b < kc_a ? kc_b : kc_a) / 8 * 8, 32, 2048);
+    b.mc = whole_units(l2 / 4 / (b.kc * e), mr, 1, (1 << 16) / mr * mr);
+    b.nc = whole_units(l3_share / (b.kc * e), nr, 0, (1 << 20) / nr * nr);
+    b.direct_kc = clamp64(l2 / 4 / (nr * e + 64) / 8 * 8, 64, 8192);
+    return b;
+}
+
+/* The blocks for this machine's caches, or those forced (TINYGRAD_GEMM_KC etc.,
+ * tg_gemm_force). */
 static blocking_t blocking_for(int mr, int nr, size_t elem) {
     tg_call_once(&g_cache_once, cache_init);
-    const int64_t e = (int64_t)elem;
-    blocking_t b;
-    b.kc = g_force_kc ? g_force_kc : clamp64(g_l1 / 2 / (nr * e) / 8 * 8, 32, 2048);
-    b.mc = g_force_mc ? g_force_mc : clamp64(g_l2 / 4 / (b.kc * e), mr, 1 << 16);
-    b.nc = g_force_nc ? g_force_nc : clamp64(g_l3 / 4 / (b.kc * e) / nr * nr, nr, 1 << 20);
-    b.direct_kc = g_force_dkc ? g_force_dkc : clamp64(g_l2 / 4 / (nr * e + 64) / 8 * 8, 64, 8192);
+    blocking_t b = blocking_from_caches(g_l1, g_l2, g_l3, mr, nr, (int64_t)elem);
+    if (g_force_kc) b.kc = g_force_kc;
+    if (g_force_mc) b.mc = g_force_mc;
+    if (g_force_nc) b.nc = g_force_nc;
+    if (g_force_dkc) b.direct_kc = g_force_dkc;
     return b;
 }
 
@@ -174,20 +212,27 @@ static blocking_t blocking_for(int mr, int nr, size_t elem) {
  *   - transposed A (the dW products) with M and N >= 256, or with A and B not fitting in
  *     L2 (the first layer's dW at batch 512): A is read with a stride of M elements, one
  *     cache line per step of p per row tile, which packing avoids; packed;
- *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than half of L2:
- *     the direct driver reads B in place, one row of N elements per step of p, so a tile
- *     touches K rows (pages) of B; packed B is read in order (at K = 64 or 128 direct stays
- *     as fast); packed;
+ *   - plain A and B (backward's dx = dz @ w) with K >= 256 and B larger than the reach of
+ *     the L1 data TLB (TLB_REACH): the direct driver reads B in place, one row of N
+ *     elements per step of p, so every row tile walks K rows spread over all of B, and
+ *     once B spans more pages than the L1 TLB holds each of those steps can miss it;
+ *     packed B is read in order (at K = 64 or 128 direct stays as fast); packed. The
+ *     threshold does not grow with L2: 256 KB is also half of Zen 3's L2, where it was
+ *     measured, and a 2 MB L2 holds B no better against TLB misses (docs/performance.md,
+ *     "The GEMM on AVX-512");
  *   - otherwise direct while A and B fit in about 4 MB (the rows of A stay in L2 and L3
  *     while each B panel sweeps over them). */
+/* What one core's first-level data TLB covers with 4 KB pages: 64 entries on Zen 3 and
+ * Skylake, 72 on Zen 4, 96 on Golden Cove (Sapphire and Emerald Rapids): the smallest. */
+enum { TLB_REACH = 64 * 4096 };
+
 static int use_direct(int64_t M, int64_t N, int64_t K, int transA, int transB, size_t elem) {
     if (g_path >= 0) return g_path;
     if (M <= 16 || N <= 16 || K <= 16 || M < 64 || N < 64) return 1;
     tg_call_once(&g_cache_once, cache_init);
     const double bytes = (double)(M * K + K * N) * (double)elem, MB = 1024.0 * 1024.0;
     if (transA && ((M >= 256 && N >= 256) || bytes > (double)g_l2)) return 0;
-    if (!transA && !transB && K >= 256 && (double)(K * N) * (double)elem > (double)g_l2 / 2)
-        return 0;
+    if (!transA && !transB && K >= 256 && (double)(K * N) * (double)elem > TLB_REACH) return 0;
     return bytes <= 4 * MB;
 }
 
@@ -198,6 +243,23 @@ void tg_gemm_force(int64_t kc, int64_t mc, int64_t nc, int64_t direct_kc, int pa
     tg_call_once(&g_cache_once, cache_init);
     tg_call_once(&g_init_once, init_from_env);
     g_force_kc = kc, g_force_mc = mc, g_force_nc = nc, g_force_dkc = direct_kc, g_path = path;
+}
+
+/* The blocking of one ISA's kernel for any cache sizes (a pure function, for tests): out =
+ * {KC, MC, NC, DIRECT_KC, MR, NR}, for float32 (elem 4) or float64 (elem 8). An ISA this
+ * build has no kernel for gives the generic kernel's. */
+void tg_gemm_blocking_for(int64_t l1, int64_t l2, int64_t l3, int isa, int elem,
+                          int64_t out[6]) {
+    int mr, nr;
+    if (elem == 8) {
+        const tg_kernel_f64 *k = kernel_for_isa_f64(isa);
+        mr = k->mr, nr = k->nr;
+    } else {
+        const tg_kernel_f32 *k = kernel_for_isa_f32(isa);
+        mr = k->mr, nr = k->nr;
+    }
+    const blocking_t b = blocking_from_caches(l1, l2, l3, mr, nr, elem == 8 ? 8 : 4);
+    out[0] = b.kc, out[1] = b.mc, out[2] = b.nc, out[3] = b.direct_kc, out[4] = mr, out[5] = nr;
 }
 
 void tg_gemm_blocking(int64_t out[7]) {

@@ -1,14 +1,36 @@
-/* AVX-512 microkernels: f32 tile 8 x 32 (two zmm of 16 floats per row), f64 tile 8 x 16.
+/* AVX-512 microkernels: f32 tile 12 x 32 (two zmm of 16 floats per row), f64 tile 12 x 16.
  *
  * For each p < k the kernel loads one row of the B sliver (NV vectors), broadcasts each of
  * the m values a[i][p] and does m * NV fused multiply-adds into the accumulators:
  *
  *   acc[i][v] += broadcast(a[i][p]) * b[p][16v .. 16v+15]
  *
- * 8 x 2 = 16 accumulators hide the 4-cycle FMA latency on 2 FMA pipes; the ratio of loads to
- * FMAs (10 : 16) leaves the load ports room to spare. Edge tiles (m < 8 or n < 32) use
- * specialised copies of the same body (m and the vector count NV are compile-time constants
- * in each copy, so the accumulators stay in registers) and masked loads and stores along j.
+ * Why 12 x 32, from the cores that run it (Skylake-SP .. Emerald Rapids, Zen 4 and 5):
+ *   - latency: 2 FMA pipes of 512 bits with a latency of 4 (5 on Zen) cycles need 8 to 10
+ *     independent FMAs in flight; 12 x 2 = 24 accumulators cover that with margin, and
+ *     leave room for the out-of-order core to run a load miss under them;
+ *   - registers: 24 accumulators + 2 B vectors + 1 broadcast = 27 of the 32 zmm (14 x 32
+ *     would need 31, and GCC then spills);
+ *   - loads: 2 B loads + 12 broadcasts (a load each, no shuffle port) per 24 FMAs, 0.58 per
+ *     FMA against the 8 x 32 tile's 10 per 16 (0.63), inside the 2-3 loads per cycle of
+ *     these cores at 2 FMAs per cycle;
+ *   - bandwidth: a B sliver that streams from L2 (the direct driver, or a KC x NR panel
+ *     that left L1) costs 2 lines per step of p; 24 FMAs per step (12 cycles at 2 per
+ *     cycle) make that 10.7 bytes per cycle, what AVX2's 6 x 16 asks on Zen 3 (64 bytes per
+ *     12 FMAs of 8 lanes), against 16 bytes per cycle for 8 x 32;
+ *   - per tile: zeroing, the C loads and stores and the dispatch are paid once per 24 * k
+ *     FMAs instead of 16 * k; the loop counter and pointer updates (which share ports 0
+ *     and 5 with the FMAs on Intel) once per 4 steps of p (unrolled).
+ * 16 columns (NR) are one zmm; a wider tile (6 x 64, 4 B vectors) would pad N = 784 to 832
+ * and N = 10 to 64, while 12 rows pad the MLPs' batches (32 = 12 + 12 + 8) only in the
+ * packed driver's last row tile, which runs the m = 8 copy and wastes no FMAs.
+ *
+ * Full tiles (n = NR, or n = 16 with one vector) run a copy with plain loads and stores;
+ * edge tiles (m < 12 or n < 32) use specialised copies of the same body (m, the vector
+ * count NV and the A layout are compile-time constants in each copy, so the accumulators
+ * stay in registers) with masked loads and stores along j. Before the loop the kernel
+ * prefetches the C tile, which it reads (beta) and writes only at the end, so that its
+ * misses overlap the arithmetic.
  *
  * Compiled with a target attribute, never -march: tg_gemm only calls these after checking
  * __builtin_cpu_supports("avx512f") etc. */
@@ -20,8 +42,8 @@
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-/* ---------- f32: MR = 8, NR = 32 ---------- */
-enum { MR32 = 8, NV32 = 2 };
+/* ---------- f32: MR = 12, NR = 32 ---------- */
+enum { MR32 = 12, NV32 = 2 };
 
 /* lane j of the mask is set when j < n (n may be <= 0 or >= 16) */
 static AVX512 __mmask16 mask16(int n) {
@@ -30,15 +52,29 @@ static AVX512 __mmask16 mask16(int n) {
 
 /* The accumulators are named variables, not an array: GCC keeps an array of vectors in
  * memory (a store per iteration), while named variables stay in registers. ROWS(X) applies
- * X to the row indices 0..7; rows i >= m are compiled away because m is a constant.
- * m, nv and arow are compile-time constants at every call site below.
- * arow = 1: csa == 1 (a row-major, unpacked); arow = 0: rsa == 1 (packed or transposed). */
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+ * X to the row indices 0..11; rows i >= m are compiled away because m is a constant.
+ * m, nv, arow and full are compile-time constants at every call site below.
+ * arow = 1: csa == 1 (a row-major, unpacked); arow = 0: rsa == 1 (packed or transposed).
+ * full = 1: all nv * 16 columns are there (no masks). */
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
-INLINE AVX512 void body_f32(const int m, const int nv, const int arow, int64_t k,
-                            const float *a, int64_t rsa, int64_t csa, const float *b,
-                            int64_t ldb, float *c, int64_t ldc, int n, int beta) {
-    const __mmask16 mk0 = mask16(n), mk1 = mask16(n - 16);
+/* The C tile's rows, into L1 before the k loop: a row of n <= 2 vectors (128 bytes for
+ * f32) spans up to 3 cache lines when it is not aligned; its first element, the first of
+ * its second vector (the element VW) and its last element are one in each. */
+#define PREFETCH_C(i)                                                                       \
+    if (m > i) {                                                                            \
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);                             \
+        if (nv > 1) _mm_prefetch((const char *)(c + i * ldc + VW), _MM_HINT_T0);            \
+        _mm_prefetch((const char *)(c + i * ldc + (n > 0 ? n : 1) - 1), _MM_HINT_T0);       \
+    }
+
+INLINE AVX512 void body_f32(const int m, const int nv, const int arow, const int full,
+                            int64_t k, const float *a, int64_t rsa, int64_t csa,
+                            const float *b, int64_t ldb, float *c, int64_t ldc, int n,
+                            int beta) {
+    const __mmask16 mk0 = full ? 0xFFFF : mask16(n), mk1 = full ? 0xFFFF : mask16(n - 16);
+    enum { VW = 16 }; /* floats per vector */
+    ROWS(PREFETCH_C)
 #define DECL(i)                                                                             \
     __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();                    \
     const float *a##i = a + (m > i ? i : 0) * rsa;
@@ -51,9 +87,9 @@ INLINE AVX512 void body_f32(const int m, const int nv, const int arow, int64_t k
         c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                                         \
         if (nv > 1) c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                             \
     }
-    for (int64_t p = 0; p < k; p++) {
-        __m512 b0 = _mm512_maskz_loadu_ps(mk0, b), b1 = b0;
-        if (nv > 1) b1 = _mm512_maskz_loadu_ps(mk1, b + 16);
+    _Pragma("GCC unroll 4") for (int64_t p = 0; p < k; p++) {
+        __m512 b0 = full ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(mk0, b), b1 = b0;
+        if (nv > 1) b1 = full ? _mm512_loadu_ps(b + 16) : _mm512_maskz_loadu_ps(mk1, b + 16);
         b += ldb;
         ROWS(FMA)
         if (!arow) a += csa;
@@ -61,27 +97,35 @@ INLINE AVX512 void body_f32(const int m, const int nv, const int arow, int64_t k
 #undef FMA
 #define STORE(i)                                                                            \
     if (m > i) {                                                                            \
-        float *ci = c + i * ldc;                                                            \
-        if (beta) c##i##0 = _mm512_add_ps(c##i##0, _mm512_maskz_loadu_ps(mk0, ci));         \
-        _mm512_mask_storeu_ps(ci, mk0, c##i##0);                                            \
-        if (nv > 1) {                                                                       \
-            if (beta) c##i##1 = _mm512_add_ps(c##i##1, _mm512_maskz_loadu_ps(mk1, ci + 16)); \
-            _mm512_mask_storeu_ps(ci + 16, mk1, c##i##1);                                   \
-        }                                                                                   \
+        STORE1(c + i * ldc, mk0, c##i##0);                                                  \
+        if (nv > 1) STORE1(c + i * ldc + 16, mk1, c##i##1);                                 \
     }
+#define STORE1(ci, mk, r)                                                                   \
+    do {                                                                                    \
+        if (full) _mm512_storeu_ps(ci, beta ? _mm512_add_ps(r, _mm512_loadu_ps(ci)) : r);   \
+        else _mm512_mask_storeu_ps(                                                         \
+            ci, mk, beta ? _mm512_add_ps(r, _mm512_maskz_loadu_ps(mk, ci)) : r);            \
+    } while (0)
     ROWS(STORE)
 #undef STORE
+#undef STORE1
 }
 
-/* One specialised copy per (m, nv, arow): the switch picks it at run time. */
+/* One specialised copy per (m, nv, arow, full): the switch picks it at run time. full
+ * copies exist for the two widths a full tile has (n = 32: two vectors, n = 16: one). */
+#define BODY_F32(M, NV, FULL)                                                               \
+    if (arow) body_f32(M, NV, 1, FULL, k, a, rsa, csa, b, ldb, c, ldc, n, beta);            \
+    else body_f32(M, NV, 0, FULL, k, a, rsa, csa, b, ldb, c, ldc, n, beta);
 #define CASE_F32(M)                                                                         \
     case M:                                                                                 \
-        if (nv == 2) {                                                                      \
-            if (arow) body_f32(M, 2, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
-            else body_f32(M, 2, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+        if (n == 32) {                                                                      \
+            BODY_F32(M, 2, 1)                                                               \
+        } else if (nv == 2) {                                                               \
+            BODY_F32(M, 2, 0)                                                               \
+        } else if (n == 16) {                                                               \
+            BODY_F32(M, 1, 1)                                                               \
         } else {                                                                            \
-            if (arow) body_f32(M, 1, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
-            else body_f32(M, 1, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+            BODY_F32(M, 1, 0)                                                               \
         }                                                                                   \
         break;
 
@@ -91,23 +135,27 @@ static AVX512 void ukr_avx512_f32(int64_t k, const float *a, int64_t rsa, int64_
     const int nv = n > 16 ? 2 : 1;
     const int arow = csa == 1 && rsa != 1;
     switch (m) {
-        CASE_F32(1) CASE_F32(2) CASE_F32(3) CASE_F32(4)
-        CASE_F32(5) CASE_F32(6) CASE_F32(7) CASE_F32(8)
+        CASE_F32(1) CASE_F32(2) CASE_F32(3) CASE_F32(4) CASE_F32(5) CASE_F32(6)
+        CASE_F32(7) CASE_F32(8) CASE_F32(9) CASE_F32(10) CASE_F32(11) CASE_F32(12)
         default: break;
     }
 }
 
-/* ---------- f64: MR = 8, NR = 16 (two zmm of 8 doubles per row) ---------- */
-enum { MR64 = 8, NV64 = 2 };
+/* ---------- f64: MR = 12, NR = 16 (two zmm of 8 doubles per row) ----------
+ * The same tile in registers (24 accumulators), for the same reasons. */
+enum { MR64 = 12, NV64 = 2 };
 
 static AVX512 __mmask8 mask8(int n) {
     return n >= 8 ? 0xFF : n <= 0 ? 0 : (__mmask8)((1u << n) - 1);
 }
 
-INLINE AVX512 void body_f64(const int m, const int nv, const int arow, int64_t k,
-                            const double *a, int64_t rsa, int64_t csa, const double *b,
-                            int64_t ldb, double *c, int64_t ldc, int n, int beta) {
-    const __mmask8 mk0 = mask8(n), mk1 = mask8(n - 8);
+INLINE AVX512 void body_f64(const int m, const int nv, const int arow, const int full,
+                            int64_t k, const double *a, int64_t rsa, int64_t csa,
+                            const double *b, int64_t ldb, double *c, int64_t ldc, int n,
+                            int beta) {
+    const __mmask8 mk0 = full ? 0xFF : mask8(n), mk1 = full ? 0xFF : mask8(n - 8);
+    enum { VW = 8 }; /* doubles per vector */
+    ROWS(PREFETCH_C)
 #define DECL(i)                                                                             \
     __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();                   \
     const double *a##i = a + (m > i ? i : 0) * rsa;
@@ -119,9 +167,9 @@ INLINE AVX512 void body_f64(const int m, const int nv, const int arow, int64_t k
         c##i##0 = _mm512_fmadd_pd(ai, b0, c##i##0);                                         \
         if (nv > 1) c##i##1 = _mm512_fmadd_pd(ai, b1, c##i##1);                             \
     }
-    for (int64_t p = 0; p < k; p++) {
-        __m512d b0 = _mm512_maskz_loadu_pd(mk0, b), b1 = b0;
-        if (nv > 1) b1 = _mm512_maskz_loadu_pd(mk1, b + 8);
+    _Pragma("GCC unroll 4") for (int64_t p = 0; p < k; p++) {
+        __m512d b0 = full ? _mm512_loadu_pd(b) : _mm512_maskz_loadu_pd(mk0, b), b1 = b0;
+        if (nv > 1) b1 = full ? _mm512_loadu_pd(b + 8) : _mm512_maskz_loadu_pd(mk1, b + 8);
         b += ldb;
         ROWS(FMA)
         if (!arow) a += csa;
@@ -129,26 +177,33 @@ INLINE AVX512 void body_f64(const int m, const int nv, const int arow, int64_t k
 #undef FMA
 #define STORE(i)                                                                            \
     if (m > i) {                                                                            \
-        double *ci = c + i * ldc;                                                           \
-        if (beta) c##i##0 = _mm512_add_pd(c##i##0, _mm512_maskz_loadu_pd(mk0, ci));         \
-        _mm512_mask_storeu_pd(ci, mk0, c##i##0);                                            \
-        if (nv > 1) {                                                                       \
-            if (beta) c##i##1 = _mm512_add_pd(c##i##1, _mm512_maskz_loadu_pd(mk1, ci + 8)); \
-            _mm512_mask_storeu_pd(ci + 8, mk1, c##i##1);                                    \
-        }                                                                                   \
+        STORE1(c + i * ldc, mk0, c##i##0);                                                  \
+        if (nv > 1) STORE1(c + i * ldc + 8, mk1, c##i##1);                                  \
     }
+#define STORE1(ci, mk, r)                                                                   \
+    do {                                                                                    \
+        if (full) _mm512_storeu_pd(ci, beta ? _mm512_add_pd(r, _mm512_loadu_pd(ci)) : r);   \
+        else _mm512_mask_storeu_pd(                                                         \
+            ci, mk, beta ? _mm512_add_pd(r, _mm512_maskz_loadu_pd(mk, ci)) : r);            \
+    } while (0)
     ROWS(STORE)
 #undef STORE
+#undef STORE1
 }
 
+#define BODY_F64(M, NV, FULL)                                                               \
+    if (arow) body_f64(M, NV, 1, FULL, k, a, rsa, csa, b, ldb, c, ldc, n, beta);            \
+    else body_f64(M, NV, 0, FULL, k, a, rsa, csa, b, ldb, c, ldc, n, beta);
 #define CASE_F64(M)                                                                         \
     case M:                                                                                 \
-        if (nv == 2) {                                                                      \
-            if (arow) body_f64(M, 2, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
-            else body_f64(M, 2, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+        if (n == 16) {                                                                      \
+            BODY_F64(M, 2, 1)                                                               \
+        } else if (nv == 2) {                                                               \
+            BODY_F64(M, 2, 0)                                                               \
+        } else if (n == 8) {                                                                \
+            BODY_F64(M, 1, 1)                                                               \
         } else {                                                                            \
-            if (arow) body_f64(M, 1, 1, k, a, rsa, csa, b, ldb, c, ldc, n, beta);           \
-            else body_f64(M, 1, 0, k, a, rsa, csa, b, ldb, c, ldc, n, beta);                \
+            BODY_F64(M, 1, 0)                                                               \
         }                                                                                   \
         break;
 
@@ -158,11 +213,12 @@ static AVX512 void ukr_avx512_f64(int64_t k, const double *a, int64_t rsa, int64
     const int nv = n > 8 ? 2 : 1;
     const int arow = csa == 1 && rsa != 1;
     switch (m) {
-        CASE_F64(1) CASE_F64(2) CASE_F64(3) CASE_F64(4)
-        CASE_F64(5) CASE_F64(6) CASE_F64(7) CASE_F64(8)
+        CASE_F64(1) CASE_F64(2) CASE_F64(3) CASE_F64(4) CASE_F64(5) CASE_F64(6)
+        CASE_F64(7) CASE_F64(8) CASE_F64(9) CASE_F64(10) CASE_F64(11) CASE_F64(12)
         default: break;
     }
 }
+#undef PREFETCH_C
 
 /* ---------- thin C = A @ B^T (f32): dot products along p ----------
  *
@@ -282,7 +338,8 @@ DEFINE_PACK_BT(double, f64, 8, __m512d, _mm512_maskz_loadu_pd, _mm512_permutex2v
 
 /* ---------- row copier for packing: dst[p*ldd + j] = j < n ? src[p*lds + j] : 0 ----------
  * Full vectors are plain loads and stores; only the ragged end of a row is masked (masked
- * stores are slow on AMD). f32 rows are 32 (B panel) or 8 (A panel, one ymm) wide. */
+ * stores are slow on AMD). f32 rows are 32 (B panel: two zmm) or 12 (A panel: a ymm and an
+ * xmm) wide; f64 rows 16 or 12 (a zmm and a ymm). */
 static AVX512 void copy_rows_avx512_f32(const float *src, int64_t lds, int n, int64_t kc,
                                         int ldd, float *dst) {
     for (int64_t p = 0; p < kc; p++, src += lds, dst += ldd) {
@@ -297,6 +354,11 @@ static AVX512 void copy_rows_avx512_f32(const float *src, int64_t lds, int n, in
                                   : _mm256_maskz_loadu_ps((__mmask8)mask16(n - j), src + j);
             _mm256_storeu_ps(dst + j, v);
         }
+        for (; j + 4 <= ldd; j += 4) {
+            __m128 v = j + 4 <= n ? _mm_loadu_ps(src + j)
+                                  : _mm_maskz_loadu_ps((__mmask8)mask16(n - j), src + j);
+            _mm_storeu_ps(dst + j, v);
+        }
         for (; j < ldd; j++) dst[j] = j < n ? src[j] : 0;
     }
 }
@@ -309,6 +371,11 @@ static AVX512 void copy_rows_avx512_f64(const double *src, int64_t lds, int n, i
             __m512d v = j + 8 <= n ? _mm512_loadu_pd(src + j)
                                    : _mm512_maskz_loadu_pd(mask8(n - j), src + j);
             _mm512_storeu_pd(dst + j, v);
+        }
+        for (; j + 4 <= ldd; j += 4) {
+            __m256d v = j + 4 <= n ? _mm256_loadu_pd(src + j)
+                                   : _mm256_maskz_loadu_pd(mask8(n - j), src + j);
+            _mm256_storeu_pd(dst + j, v);
         }
         for (; j < ldd; j++) dst[j] = j < n ? src[j] : 0;
     }

@@ -343,15 +343,74 @@ static void gemm_shape(dtype_t dt, shape_t s, const int *isas, int nisa, group_t
     free_case();
 }
 
+/* The blocking rule (gemm.c, blocking_from_caches) on other machines' caches, for every ISA
+ * (one this build lacks gives the generic kernel's) and both precisions: every block a
+ * positive multiple of its unit and bounded, and every packed buffer inside the cache it is
+ * meant for. The Xeon's and Zen 3's float32 blocks are the figures gemm.c's comment gives. */
+static void test_gemm_blocking_rule(void) {
+    static const struct {
+        const char *name;
+        int64_t l1, l2, l3;
+    } CACHES[] = {
+        {"Xeon Emerald Rapids", 48 << 10, 2 << 20, (int64_t)260 << 20},
+        {"Zen 3", 32 << 10, 512 << 10, 32 << 20},
+        {"Apple M, no L3", 128 << 10, 16 << 20, 0},
+        {"unknown", 0, 0, 0},
+        {"small", 16 << 10, 128 << 10, 256 << 10},
+        {"huge", 1 << 20, (int64_t)64 << 20, (int64_t)1 << 30},
+    };
+    group_t g;
+    group_begin(&g, "gemm blocking rule: %d cache sets x %d ISAs x f32, f64",
+                (int)(sizeof CACHES / sizeof CACHES[0]), (int)MAX_ISA);
+    for (size_t c = 0; c < sizeof CACHES / sizeof CACHES[0]; c++)
+        for (int isa = 0; isa < MAX_ISA; isa++)
+            for (int64_t e = 4; e <= 8; e += 4) {
+                int64_t o[6];
+                tg_gemm_blocking_for(CACHES[c].l1, CACHES[c].l2, CACHES[c].l3, isa, (int)e, o);
+                const int64_t kc = o[0], mc = o[1], nc = o[2], dkc = o[3], mr = o[4], nr = o[5];
+                const int64_t l1 = CACHES[c].l1 ? CACHES[c].l1 : 32 << 10; /* the fallbacks */
+                const int64_t l2 = CACHES[c].l2 ? CACHES[c].l2 : 512 << 10, l3 = CACHES[c].l3;
+                const int64_t share = l3 > 0 ? (l3 / 4 < 2 * l2 ? l3 / 4 : 2 * l2) : l2 / 2;
+                char what[128];
+                snprintf(what, sizeof what, "%s isa=%s elem %lld: KC %lld MC %lld NC %lld DKC %lld",
+                         CACHES[c].name, isa_name(isa), (long long)e, (long long)kc,
+                         (long long)mc, (long long)nc, (long long)dkc);
+                check_true(&g, mr >= 1 && mr <= 16 && nr >= 1 && nr <= 64, "tile: %s", what);
+                check_true(&g, kc >= 32 && kc <= 2048 && kc % 8 == 0, "KC: %s", what);
+                check_true(&g, mc >= mr && mc <= 1 << 16 && mc % mr == 0, "MC: %s", what);
+                check_true(&g, nc >= nr && nc <= 1 << 20 && nc % nr == 0, "NC: %s", what);
+                check_true(&g, dkc >= 64 && dkc <= 8192 && dkc % 8 == 0, "DKC: %s", what);
+                /* L1: the B micro-panel in half, the A micro-panel in a quarter, with C */
+                check_true(&g,
+                           kc * nr * e <= l1 / 2 && kc * mr * e <= l1 / 4 &&
+                               (kc * (mr + nr) + mr * nr) * e <= l1,
+                           "micro-panels beyond L1: %s", what);
+                /* L2: the A block in a quarter (plus at most the micro-panel MC was rounded
+                 * up by), inside half of L2 in any case */
+                check_true(&g, mc * kc * e <= l2 / 4 + mr * kc * e && mc * kc * e <= l2 / 2,
+                           "A block beyond L2: %s", what);
+                /* L3: the B block in this core's share: a quarter of L3, at most twice L2 */
+                check_true(&g, nc * kc * e <= share, "B block beyond the L3 share: %s", what);
+                check_true(&g, dkc * (nr * e + 64) <= l2 / 4, "direct B panel: %s", what);
+                if (c == 0 && e == 4 && mr == 12) /* AVX-512 f32 on the Xeon */
+                    check_true(&g, kc == 192 && mc == 684 && nc == 5440 && dkc == 2728,
+                               "not gemm.c's figures: %s", what);
+                if (c == 1 && e == 4 && mr == 6) /* AVX2 f32 on Zen 3 */
+                    check_true(&g, kc == 256 && mc == 132 && nc == 1024 && dkc == 1024,
+                               "not gemm.c's figures: %s", what);
+            }
+    group_end(&g);
+}
+
 static void test_gemm(void) {
-    /* every (M, N, K) from these: below, at and above the tile sizes (MR, NR are 2..16); in
+    /* every (M, N, K) from these: below, at and above the tile sizes (MR 4..12, NR 8..32); in
      * the automatic run, N <= 16 with K >= 32 and transB also reaches the dot-product kernel */
     static const int64_t ODD[] = {1, 2, 3, 7, 16, 17, 33, 129};
     enum { NODD = sizeof ODD / sizeof ODD[0] };
-    /* Shapes that reach the drivers' block edges: K = 0 (C = 0), empty C, K beyond the direct
-     * driver's K block (1024) and the packed one's (256), N beyond the packed NC (4096), M
-     * beyond MC (128), and the MLP's shapes (784 inputs, 128 hidden, 10 outputs). The work is
-     * kept moderate: under qemu-aarch64 this runs about 25 times slower. */
+    /* Shapes that reach the drivers' block edges (on Zen 3): K = 0 (C = 0), empty C, K beyond
+     * the direct driver's K block (1024) and the packed one's (256), N beyond the packed NC
+     * (1024), M beyond MC (132), and the MLP's shapes (784 inputs, 128 hidden, 10 outputs).
+     * The work is kept moderate: under qemu-aarch64 this runs about 25 times slower. */
     static const shape_t EDGE[] = {
         {1, 1, 0},     {3, 4, 0},    {0, 5, 3},      {5, 0, 3},       {17, 33, 1100},
         {5, 7, 2100},  {3, 4100, 5}, {130, 10, 784}, {128, 128, 784}, {64, 10, 128},
@@ -384,21 +443,27 @@ static void test_gemm(void) {
     }
 
     /* The block sizes come from this machine's caches (gemm.c, blocking_for), so the shapes
-     * above may not cross every block edge here: force tiny blocks (KC 8, MC 12, NC 32,
-     * DIRECT_KC 8, deliberately not multiples of the tiles) on both drivers, then go back. */
-    static const shape_t BLOCKED[] = {{37, 70, 29}, {13, 33, 17}, {64, 40, 100}};
-    for (int drv = 0; drv < 2; drv++) {
-        tg_gemm_force(8, 12, 32, 8, drv);
-        for (int dt = F32; dt <= F64; dt++)
-            for (int q = 0; q < g_nisa; q++) {
-                group_t g;
-                group_begin(&g, "gemm %s isa=%s path=%s tiny blocks", DT_NAME[dt],
-                            isa_name(g_isas[q]), drv ? "direct" : "packed");
-                for (size_t e = 0; e < sizeof BLOCKED / sizeof BLOCKED[0]; e++)
-                    gemm_shape((dtype_t)dt, BLOCKED[e], &g_isas[q], 1, &g, NULL);
-                group_end(&g);
-            }
-    }
+     * above may not cross every block edge here: force tiny blocks on both drivers, then go
+     * back. Two sets, neither made of multiples of the tiles (MR 4..12, NR 8..32): KC 8,
+     * MC 12, NC 32, DIRECT_KC 8, and odder still KC 3, MC 5, NC 17, DIRECT_KC 3 (the
+     * driver rounds MC and NC up to whole tiles, so every tile size meets a block edge). */
+    static const shape_t BLOCKED[] = {{37, 70, 29}, {13, 33, 17}, {64, 40, 100}, {25, 97, 7}};
+    static const int64_t TINY[][4] = {{8, 12, 32, 8}, {3, 5, 17, 3}};
+    for (int t = 0; t < 2; t++)
+        for (int drv = 0; drv < 2; drv++) {
+            tg_gemm_force(TINY[t][0], TINY[t][1], TINY[t][2], TINY[t][3], drv);
+            for (int dt = F32; dt <= F64; dt++)
+                for (int q = 0; q < g_nisa; q++) {
+                    group_t g;
+                    group_begin(&g, "gemm %s isa=%s path=%s tiny blocks KC %lld MC %lld NC %lld",
+                                DT_NAME[dt], isa_name(g_isas[q]), drv ? "direct" : "packed",
+                                (long long)TINY[t][0], (long long)TINY[t][1],
+                                (long long)TINY[t][2]);
+                    for (size_t e = 0; e < sizeof BLOCKED / sizeof BLOCKED[0]; e++)
+                        gemm_shape((dtype_t)dt, BLOCKED[e], &g_isas[q], 1, &g, NULL);
+                    group_end(&g);
+                }
+        }
     const char *path = getenv("TINYGRAD_GEMM_PATH"); /* back to the env's choice */
     tg_gemm_force(0, 0, 0, 0, !path ? -1 : !strcmp(path, "direct"));
     int64_t blk[7]; /* L1, L2, L3 bytes; KC, MC, NC, DIRECT_KC elements */
@@ -416,6 +481,8 @@ static void test_gemm(void) {
     check_true(&gb, blk[5] >= 4 && blk[6] >= 32, "NC %lld DKC %lld", (long long)blk[5],
                (long long)blk[6]);
     group_end(&gb);
+
+    test_gemm_blocking_rule();
 
     /* OpenMP builds: the tile loops shared by 2 threads (only big products are split) */
     const int threads = tg_get_num_threads();
@@ -575,6 +642,29 @@ static void test_linear(void) {
             group_end(&gf);
             group_end(&gb);
         }
+    /* the linear layer's products (forward, dx, dW, each with the epilogue on every tile)
+     * across block edges too: the tiny blocks of test_gemm, on both drivers */
+    static const int64_t BLOCKED[][3] = {{37, 70, 29}, {13, 33, 17}, {25, 97, 7}};
+    for (int drv = 0; drv < 2; drv++) {
+        tg_gemm_force(3, 5, 17, 3, drv);
+        for (int dt = F32; dt <= F64; dt++)
+            for (int q = 0; q < g_nisa; q++) {
+                tg_set_isa(g_isas[q]);
+                group_t gf, gb;
+                group_begin(&gf, "linear_forward %s isa=%s path=%s tiny blocks", DT_NAME[dt],
+                            isa_name(g_isas[q]), drv ? "direct" : "packed");
+                group_begin(&gb, "linear_backward %s isa=%s path=%s tiny blocks", DT_NAME[dt],
+                            isa_name(g_isas[q]), drv ? "direct" : "packed");
+                for (int s = 0; s < 3; s++)
+                    for (int act = 0; act <= 1; act++)
+                        linear_case((dtype_t)dt, BLOCKED[s][0], BLOCKED[s][1], BLOCKED[s][2],
+                                    act, 1, 1, &gf, &gb);
+                group_end(&gf);
+                group_end(&gb);
+            }
+    }
+    const char *path = getenv("TINYGRAD_GEMM_PATH"); /* back to the env's choice */
+    tg_gemm_force(0, 0, 0, 0, !path ? -1 : !strcmp(path, "direct"));
     tg_set_isa(g_best);
 }
 
