@@ -37,8 +37,9 @@ state arrays and structure. A change re-captures (or, for a new input shape, cap
 of its own); an op with no C kernel, gradients accumulated in NumPy, float64, or results
 that differ in the proof keep the step eager. The step function's own Python (prints, counters,
 `loss.item()`) runs on the eager calls only, and arrays it reads that are neither arguments
-nor parameters are read in place: change them in place, not by rebinding. Results are the
-same bits as the eager step's; docs/performance.md has the measurements.
+nor parameters are read in place: change them in place, not by rebinding. A parameter's
+.grad is the same tensor after every replay, overwritten by the next one (copy it to keep
+it). Results are the same bits as the eager step's; docs/performance.md has the measurements.
 """
 
 from __future__ import annotations
