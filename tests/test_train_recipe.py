@@ -67,3 +67,9 @@ def test_a_bad_option_is_reported_before_any_recipe(mnist_dir, tmp_path):
     result = run_cli("train", "--data-dir", str(mnist_dir), "--output", str(tmp_path))
     assert_clean_error(result, 2, r"error: --output .* is a directory")
     assert result.stdout == ""
+
+
+def test_steps_are_captured_unless_no_capture_is_given():
+    assert parsed().capture is True
+    assert parsed("--no-capture").capture is False
+    assert parsed("--capture").capture is True
