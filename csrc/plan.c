@@ -10,8 +10,8 @@
  * r[] arrays, in the kernel's own order (the same order capture.py filled them in). Nothing
  * is computed here: every number comes from the kernels themselves, so a replayed step gives
  * the same bits as the eager step it was recorded from. */
-#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
+#if defined(__linux__) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 199309L /* glibc's clock_gettime under -std=c11 (macOS needs none) */
 #endif
 #include <stddef.h>
 #include <stdint.h>
@@ -102,13 +102,13 @@ static int64_t run_call(const struct tg_plan_call *c) {
 #undef CFS
 #undef I64
 
-/* A monotonic clock where there is one (the wall clock can jump); Windows has C11's. */
+/* A monotonic clock on Linux and macOS (the wall clock can jump); elsewhere C11's. */
 static double now_seconds(void) {
     struct timespec t;
-#if defined(_WIN32)
-    timespec_get(&t, TIME_UTC);
-#else
+#if defined(__linux__) || defined(__APPLE__)
     clock_gettime(CLOCK_MONOTONIC, &t);
+#else
+    timespec_get(&t, TIME_UTC);
 #endif
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
