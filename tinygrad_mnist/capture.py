@@ -303,7 +303,7 @@ class Plan:
         self._after = [(t, g, any(t is p for p in bumped)) for t, g in self.grads]
         self._after += [(p, None, True) for p in bumped if not any(p is t for t, _ in self.grads)]
         self._last_rules: list[Any] = [None] * len(self.live)  # the rules last written
-        self._optimizer_state = [_optimizer_state(o) for o in self.optimizers]
+        self._optimizer_state = [o._state_arrays() for o in self.optimizers]
         self._optimizer_groups = [_optimizer_groups(o) for o in self.optimizers]
         self._status = ffi.new("int64_t *")
         self.seconds: Any = None  # per-call times of the last replay, when profiling
@@ -315,7 +315,7 @@ class Plan:
             if t.data is not data:
                 return "a parameter's array was replaced"
         for o, state, groups in zip(self.optimizers, self._optimizer_state, self._optimizer_groups):
-            now = _optimizer_state(o)
+            now = o._state_arrays()
             if len(now) != len(state) or not all(map(operator.is_, now, state)):
                 return f"{type(o).__name__}'s state arrays were replaced (load_state_dict?)"
             if not _same_groups(_optimizer_groups(o), groups):
@@ -421,20 +421,11 @@ class Plan:
         return sum(self._describe(j)[2] for j in range(self.n))
 
 
-def _optimizer_state(o: Any) -> list[np.ndarray | None]:
-    """An optimizer's state arrays (SGD's momentum buffers, Adam's moments): the plan
-    updates these very arrays, so a replay needs them to be the same objects."""
-    return [a for name in ("buffers", "m", "v") for a in getattr(o, name, ())]
-
-
 def _optimizer_groups(o: Any) -> list[tuple[Any, ...]]:
     """What an optimizer's kernel calls depend on besides its live scalars and state arrays:
     its foreach switch, and for each group its list of parameters (the same list object, of
-    the same length) and whether its rule needs momentum buffers."""
-    return [
-        (o.foreach, g["params"], len(g["params"]), bool(g.get("momentum", 0)))
-        for g in o.param_groups
-    ]
+    the same length) and whether its kernel call takes state arrays."""
+    return [(o.foreach, g["params"], len(g["params"]), o._needs_state(g)) for g in o.param_groups]
 
 
 def _same_groups(now: list[tuple[Any, ...]], then: list[tuple[Any, ...]]) -> bool:
@@ -637,14 +628,18 @@ class TinyJit:
             return self(*args)
         saved = plan.snapshot()
         python_state = _python_state(plan, _tensors(args))
+        results = None
         try:
             plan.replay(_tensors(args))
             results = plan.snapshot()
         except ValueError:  # e.g. a bad label: the eager run below says it in its own words
-            results = None
+            pass  # (a failed replay has already taken back its optimizer steps)
         finally:
             _uninterrupted(plan.restore, saved)
             _restore_python_state(python_state)
+            if results is not None:
+                for o in plan.optimizers:
+                    o._advance(-1)  # the replay counted a step that the eager run will count
         out, other = self._record(entry, args)
         if other is None:
             return out
@@ -700,24 +695,21 @@ def _arrays(tensors: list[Tensor]) -> list[np.ndarray]:
 
 
 def _python_state(plan: Plan, arguments: list[Tensor]) -> list[tuple[Any, Any]]:
-    """What a replay changes on the Python side: .grad (of the parameters and of these
-    arguments), versions, optimizer step counts."""
+    """What a replay changes on the tensors: .grad (of the parameters and of these
+    arguments) and versions. (The optimizers' step counts go back through _advance.)"""
     tensors = [t for t, _ in plan.grads] + [arguments[k] for k, _ in plan.argument_grads]
     state: list[tuple[Any, Any]] = [(t, ("grad", t._grad)) for t in tensors]
     for _, _, ps, _ in plan.live:
         state += [(p, ("version", p._vbox[0])) for p in ps]
-    state += [(o, ("t", getattr(o, "t", None))) for o in plan.optimizers]
     return state
 
 
 def _restore_python_state(state: list[tuple[Any, Any]]) -> None:
-    for obj, (what, value) in state:
+    for t, (what, value) in state:
         if what == "grad":
-            obj._grad = value
-        elif what == "version":
-            obj._vbox[0] = value
-        elif value is not None:
-            obj.t = value
+            t._grad = value
+        else:
+            t._vbox[0] = value
 
 
 def _uninterrupted(fn: Callable[..., None], *args: Any) -> None:

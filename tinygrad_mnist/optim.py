@@ -144,6 +144,15 @@ class Optimizer:
     def _advance(self, steps: int) -> None:
         """Count `steps` more optimizer steps (Adam's t; SGD counts none)."""
 
+    def _state_arrays(self) -> list[np.ndarray | None]:
+        """The arrays its updates write besides the parameters (momentum buffers, moments).
+        A captured step's plan writes these very arrays, so it checks they are still these."""
+        return []
+
+    def _needs_state(self, group: dict[str, Any]) -> bool:
+        """Whether this group's kernel call takes state arrays (SGD: only with momentum)."""
+        return True
+
     def _rule(self, group: dict[str, Any]) -> tuple[Any, ...]:
         """The scalars of this group's update, in the order the kernels take them."""
         raise NotImplementedError
@@ -249,6 +258,12 @@ class SGD(Optimizer):
                 buf = None if bufs is None else bufs[j]
                 self._update(p, be.sgd_step, p._grad.data, buf, *rule)
 
+    def _state_arrays(self) -> list[np.ndarray | None]:
+        return list(self.buffers)
+
+    def _needs_state(self, group: dict[str, Any]) -> bool:
+        return bool(group["momentum"])
+
     def _buffer(self, i: int) -> np.ndarray:
         """Parameter i's momentum buffer (made, as zeros, if momentum was switched on later)."""
         buf = self.buffers[i]
@@ -303,6 +318,9 @@ class Adam(Optimizer):
 
     def _advance(self, steps: int) -> None:
         self.t += steps
+
+    def _state_arrays(self) -> list[np.ndarray | None]:
+        return [*self.m, *self.v]
 
     def _rule(self, group: dict[str, Any]) -> tuple[Any, ...]:
         b1, b2 = group["betas"]
